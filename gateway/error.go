@@ -1,0 +1,79 @@
+package gateway
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Kind classifies an Error. Each codec turns a Kind into its own wire form:
+// a SOAP fault code, or a problem+json status.
+type Kind int
+
+// The kinds of error a sayHello call can end in.
+const (
+	KindInternal         Kind = iota // a failure on the gateway side
+	KindInvalid                      // the caller's input is wrong
+	KindTooLarge                     // the request body is over the limit
+	KindUnsupportedType              // a content type or encoding we do not read
+	KindUnauthorized                 // a bearer token is missing or not valid
+	KindMustUnderstand               // a mandatory SOAP header we do not understand
+	KindVersionMismatch              // an envelope of no SOAP version we speak
+	KindBadGateway                   // an upstream answered with something unusable
+	KindTimeout                      // an upstream did not answer in time
+	KindUnavailable                  // a dependency is down
+	KindNotFound                     // no route for the request
+	KindMethodNotAllowed             // a route, but not for this method
+)
+
+var kindNames = [...]string{
+	KindInternal:         "internal",
+	KindInvalid:          "invalid",
+	KindTooLarge:         "too_large",
+	KindUnsupportedType:  "unsupported_type",
+	KindUnauthorized:     "unauthorized",
+	KindMustUnderstand:   "must_understand",
+	KindVersionMismatch:  "version_mismatch",
+	KindBadGateway:       "bad_gateway",
+	KindTimeout:          "timeout",
+	KindUnavailable:      "unavailable",
+	KindNotFound:         "not_found",
+	KindMethodNotAllowed: "method_not_allowed",
+}
+
+// String names the kind as it appears in logs and metric labels.
+func (k Kind) String() string { return kindNames[k] }
+
+// clientFault reports whether the caller, not the gateway, is to blame.
+func (k Kind) clientFault() bool {
+	switch k {
+	case KindInvalid, KindTooLarge, KindUnsupportedType, KindUnauthorized, KindMustUnderstand, KindVersionMismatch,
+		KindNotFound, KindMethodNotAllowed:
+		return true
+	}
+	return false
+}
+
+// Error is the one error type of a sayHello call, whichever component
+// raised it: the core, a backend or a codec. Its Message is safe to show
+// the caller; it never holds a secret or the caller's input.
+type Error struct {
+	Kind    Kind
+	Message string
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// errorf returns an *Error of the given kind.
+func errorf(kind Kind, format string, args ...any) *Error {
+	return &Error{Kind: kind, Message: fmt.Sprintf(format, args...)}
+}
+
+// asError returns err as an *Error; any other error becomes KindInternal
+// with a message that reveals nothing of the gateway's insides.
+func asError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return &Error{Kind: KindInternal, Message: "internal error"}
+}

@@ -1,0 +1,187 @@
+// Package gateway is the HTTP face of hellogw: the HelloService port in
+// SOAP 1.1, SOAP 1.2 and JSON, all answered by one gen.Hello_PortType, with
+// the WSDL, an OpenAPI document, health checks and metrics beside it.
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/hellogw/hellogw/gen"
+	"github.com/hellogw/hellogw/wsdl"
+)
+
+// Config is what a Gateway is built from.
+type Config struct {
+	// Service answers sayHello: the local Core or a backend.
+	Service gen.Hello_PortType
+	// Binding is the HelloService binding, read from the WSDL.
+	Binding *wsdl.Binding
+	// PublicURL is the externally visible base URL, as in
+	// "https://gw.example.com"; the served WSDL's soap:address is built on it.
+	PublicURL string
+	// MaxBody limits request bodies, before and after decompression.
+	// Zero means DefaultMaxBody.
+	MaxBody int64
+	// Logger receives one line per request. Nil discards.
+	Logger *slog.Logger
+	// Registry receives the gateway's metrics and is served at /metrics.
+	// Nil means a new registry.
+	Registry *prometheus.Registry
+	// Ready, if set, is asked by /readyz whether dependencies are up.
+	Ready func(context.Context) error
+}
+
+// Gateway routes HTTP requests to the codecs. It is an http.Handler.
+type Gateway struct {
+	engine  *gin.Engine
+	svc     gen.Hello_PortType
+	binding *wsdl.Binding
+	frames  map[*soapVersion]responseFrame
+	wsdlDoc []byte
+	openAPI []byte
+	maxBody int64
+	log     *slog.Logger
+	metrics *metrics
+	readyFn func(context.Context) error
+	ready   atomic.Bool
+}
+
+// New builds a gateway. It serves the binding's one operation, at the path
+// of the binding's soap:address, and its JSON twin at {path}{operation}
+// and /{operation}.
+func New(cfg Config) (*Gateway, error) {
+	if cfg.Service == nil || cfg.Binding == nil {
+		return nil, errors.New("gateway: Service and Binding are required")
+	}
+	if len(cfg.Binding.Operations) != 1 {
+		return nil, fmt.Errorf("gateway: the binding has %d operations; gen.Hello_PortType has one", len(cfg.Binding.Operations))
+	}
+	var op wsdl.Operation
+	for _, o := range cfg.Binding.Operations {
+		op = o
+	}
+	loc, err := url.Parse(cfg.Binding.Location)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: soap:address: %w", err)
+	}
+	port := "/" + strings.Trim(loc.Path, "/")
+	public := strings.TrimRight(cfg.PublicURL, "/")
+	wsdlDoc, err := wsdl.WithLocation(wsdl.Document(), public+port+"/")
+	if err != nil {
+		return nil, err
+	}
+	openAPI, err := renderOpenAPI(public)
+	if err != nil {
+		return nil, err
+	}
+
+	g := &Gateway{
+		svc:     cfg.Service,
+		binding: cfg.Binding,
+		frames:  map[*soapVersion]responseFrame{soap11: newResponseFrame(soap11, op), soap12: newResponseFrame(soap12, op)},
+		wsdlDoc: wsdlDoc,
+		openAPI: openAPI,
+		maxBody: cfg.MaxBody,
+		log:     cfg.Logger,
+		readyFn: cfg.Ready,
+	}
+	if g.maxBody <= 0 {
+		g.maxBody = DefaultMaxBody
+	}
+	if g.log == nil {
+		g.log = slog.New(slog.DiscardHandler)
+	}
+	reg := cfg.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	if g.metrics, err = newMetrics(reg); err != nil {
+		return nil, err
+	}
+
+	gin.SetMode(gin.ReleaseMode)
+	e := gin.New()
+	e.RedirectTrailingSlash = false
+	e.HandleMethodNotAllowed = true
+	e.Use(g.observe, gin.CustomRecovery(g.recovered))
+	e.NoRoute(func(c *gin.Context) {
+		writeProblem(c, errorf(KindNotFound, "no such resource: %s", c.Request.URL.Path))
+	})
+	e.NoMethod(func(c *gin.Context) {
+		writeProblem(c, errorf(KindMethodNotAllowed, "method %s is not allowed here", c.Request.Method))
+	})
+
+	for _, p := range []string{port, port + "/"} {
+		e.POST(p, g.handlePort)
+		e.GET(p, g.handleWSDL)
+	}
+	e.POST(port+"/"+op.Name, g.handleJSON)
+	e.POST("/"+op.Name, g.handleJSON)
+	e.GET("/openapi.json", func(c *gin.Context) { c.Data(http.StatusOK, "application/json", g.openAPI) })
+	e.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok\n") })
+	e.GET("/readyz", g.handleReady)
+	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	g.engine = e
+	return g, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) { g.engine.ServeHTTP(w, r) }
+
+// Routes is where other components (the OAuth server) add their routes,
+// behind the same request ids, logs and metrics.
+func (g *Gateway) Routes() gin.IRoutes { return g.engine }
+
+// SetReady says whether the gateway takes traffic: true once it listens,
+// false when it starts draining.
+func (g *Gateway) SetReady(ok bool) { g.ready.Store(ok) }
+
+// sayHello calls the service and turns what it returns into a greeting or
+// an *Error, whatever the service is.
+func (g *Gateway) sayHello(c *gin.Context, firstName *string) (string, *Error) {
+	greeting, err := g.svc.SayHelloContext(c.Request.Context(), firstName)
+	if err != nil {
+		e := asError(err)
+		if e.Kind == KindInternal {
+			g.log.ErrorContext(c, "sayHello failed", "request_id", c.GetString(keyRequestID), "err", err)
+		}
+		return "", e
+	}
+	if greeting == nil {
+		return "", errorf(KindInternal, "the service returned no greeting")
+	}
+	return *greeting, nil
+}
+
+func (g *Gateway) handleReady(c *gin.Context) {
+	if !g.ready.Load() {
+		writeProblem(c, errorf(KindUnavailable, "not ready"))
+		return
+	}
+	if g.readyFn != nil {
+		if err := g.readyFn(c.Request.Context()); err != nil {
+			g.log.WarnContext(c, "not ready", "err", err)
+			writeProblem(c, errorf(KindUnavailable, "a dependency is unavailable"))
+			return
+		}
+	}
+	c.String(http.StatusOK, "ready\n")
+}
+
+// recovered turns a panic in a handler into a 500 problem, logged.
+func (g *Gateway) recovered(c *gin.Context, v any) {
+	g.log.ErrorContext(c, "panic", "request_id", c.GetString(keyRequestID), "panic", v)
+	writeProblem(c, errorf(KindInternal, "internal error"))
+	c.Abort()
+}

@@ -1,0 +1,47 @@
+package gateway
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"github.com/go-json-experiment/json"
+)
+
+// problem is an RFC 9457 problem details object.
+type problem struct {
+	Type      string `json:"type"`
+	Title     string `json:"title"`
+	Status    int    `json:"status"`
+	Detail    string `json:"detail"`
+	RequestID string `json:"request_id,omitempty"`
+}
+
+// problemStatus maps an error kind to its HTTP status.
+var problemStatus = [...]int{
+	KindInternal:         http.StatusInternalServerError,
+	KindInvalid:          http.StatusBadRequest,
+	KindTooLarge:         http.StatusRequestEntityTooLarge,
+	KindUnsupportedType:  http.StatusUnsupportedMediaType,
+	KindUnauthorized:     http.StatusUnauthorized,
+	KindMustUnderstand:   http.StatusBadRequest,
+	KindVersionMismatch:  http.StatusBadRequest,
+	KindBadGateway:       http.StatusBadGateway,
+	KindTimeout:          http.StatusGatewayTimeout,
+	KindUnavailable:      http.StatusServiceUnavailable,
+	KindNotFound:         http.StatusNotFound,
+	KindMethodNotAllowed: http.StatusMethodNotAllowed,
+}
+
+// writeProblem answers with err as application/problem+json.
+func writeProblem(c *gin.Context, err *Error) {
+	noteError(c, err)
+	status := problemStatus[err.Kind]
+	body, _ := json.Marshal(problem{ // a struct of strings and an int always marshals
+		Type:      "about:blank",
+		Title:     http.StatusText(status),
+		Status:    status,
+		Detail:    err.Message,
+		RequestID: c.GetString(keyRequestID),
+	})
+	c.Data(status, "application/problem+json", body)
+}

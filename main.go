@@ -1,0 +1,189 @@
+// Command hellogw is a gateway that serves the HelloService to legacy SOAP
+// clients and modern JSON clients side by side.
+//
+// Usage:
+//
+//	hellogw [-addr host:port] [-public-url URL] [-config file.yaml] [-log-format text|json]
+//
+// Every flag can also be given as an environment variable; see -h.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/hellogw/hellogw/config"
+	"github.com/hellogw/hellogw/gateway"
+	"github.com/hellogw/hellogw/wsdl"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	m := NewMain(os.Stderr)
+	if err := m.ParseFlags(os.Args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "hellogw:", err)
+		os.Exit(2)
+	}
+	if err := m.Run(ctx); err != nil {
+		m.Logger.Error("exiting", "err", err)
+		os.Exit(1)
+	}
+}
+
+// Main is the program: its settings, and the server it runs.
+type Main struct {
+	Addr       string
+	PublicURL  string
+	ConfigPath string
+	LogFormat  string
+
+	// ShutdownTimeout bounds how long in-flight requests may drain.
+	ShutdownTimeout time.Duration
+
+	Logger *slog.Logger
+	stderr io.Writer
+}
+
+// NewMain returns a Main with the defaults, logging to stderr.
+func NewMain(stderr io.Writer) *Main {
+	return &Main{
+		Addr:            "127.0.0.1:8080",
+		LogFormat:       "text",
+		ShutdownTimeout: 10 * time.Second,
+		Logger:          slog.New(slog.NewTextHandler(stderr, nil)),
+		stderr:          stderr,
+	}
+}
+
+// ParseFlags reads the flags, each defaulting to its environment variable.
+func (m *Main) ParseFlags(args []string) error {
+	fs := flag.NewFlagSet("hellogw", flag.ContinueOnError)
+	fs.SetOutput(m.stderr)
+	fs.StringVar(&m.Addr, "addr", env("HELLOGW_ADDR", m.Addr), "listen address [HELLOGW_ADDR]")
+	fs.StringVar(&m.PublicURL, "public-url", env("HELLOGW_PUBLIC_URL", ""), "externally visible base URL, as in the WSDL's soap:address (default: from -addr) [HELLOGW_PUBLIC_URL]")
+	fs.StringVar(&m.ConfigPath, "config", env("HELLOGW_CONFIG", ""), "YAML config file (default: the embedded defaults) [HELLOGW_CONFIG]")
+	fs.StringVar(&m.LogFormat, "log-format", env("HELLOGW_LOG_FORMAT", m.LogFormat), "log format: text or json [HELLOGW_LOG_FORMAT]")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	switch m.LogFormat {
+	case "text":
+	case "json":
+		m.Logger = slog.New(slog.NewJSONHandler(m.stderr, nil))
+	default:
+		return fmt.Errorf("-log-format must be text or json, not %q", m.LogFormat)
+	}
+	return nil
+}
+
+// Run serves until ctx is done, then drains in-flight requests.
+func (m *Main) Run(ctx context.Context) error {
+	cfg, err := config.Load(m.ConfigPath)
+	if err != nil {
+		return err
+	}
+	core, err := gateway.NewCore(cfg.Greeting)
+	if err != nil {
+		return err
+	}
+	binding, err := wsdl.Parse(wsdl.Document())
+	if err != nil {
+		return err
+	}
+
+	// Listen before building the public URL, so that -addr :0 works.
+	ln, err := net.Listen("tcp", m.Addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	public := m.PublicURL
+	if public == "" {
+		public = publicURLFor(ln.Addr())
+	}
+
+	gw, err := gateway.New(gateway.Config{
+		Service:   core,
+		Binding:   binding,
+		PublicURL: public,
+		MaxBody:   cfg.MaxBodyBytes,
+		Logger:    m.Logger,
+		Registry:  prometheus.NewRegistry(),
+	})
+	if err != nil {
+		return err
+	}
+
+	srv := &http.Server{
+		Handler:           gw,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	gw.SetReady(true)
+	m.Logger.Info("listening", "addr", ln.Addr().String(), "public_url", public, "version", version)
+
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	gw.SetReady(false)
+	m.Logger.Info("shutting down", "timeout", m.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), m.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	m.Logger.Info("stopped")
+	return nil
+}
+
+// publicURLFor derives a base URL from the listen address; a wildcard
+// host becomes localhost.
+func publicURLFor(addr net.Addr) string {
+	host, port, _ := net.SplitHostPort(addr.String())
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+func env(key, fallback string) string {
+	if v, ok := os.LookupEnv(key); ok && strings.TrimSpace(v) != "" {
+		return v
+	}
+	return fallback
+}
