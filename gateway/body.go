@@ -20,11 +20,12 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 		return nil, tooLarge(limit)
 	}
 	var body io.Reader = http.MaxBytesReader(w, r.Body, limit)
+	var zr *gzip.Reader
 	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
 	case "", "identity":
 	case "gzip", "x-gzip":
-		zr, err := gzip.NewReader(body)
-		if err != nil {
+		var err error
+		if zr, err = gzip.NewReader(body); err != nil {
 			return nil, bodyError(err, limit, "the gzip request body is corrupt")
 		}
 		defer zr.Close()
@@ -35,10 +36,15 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 		return nil, errorf(KindUnsupportedType, "Content-Encoding %q is not supported; send identity or gzip", enc)
 	}
 
-	var buf bytes.Buffer
-	if r.ContentLength > 0 {
-		buf.Grow(int(r.ContentLength))
+	if zr == nil && r.ContentLength >= 0 {
+		// The usual case: the size is known, so read it in one piece.
+		buf := make([]byte, r.ContentLength)
+		if _, err := io.ReadFull(body, buf); err != nil {
+			return nil, bodyError(err, limit, "the request body could not be read")
+		}
+		return buf, nil
 	}
+	var buf bytes.Buffer
 	if _, err := buf.ReadFrom(body); err != nil {
 		return nil, bodyError(err, limit, "the request body could not be read")
 	}

@@ -33,6 +33,10 @@ const (
 	roleUltimate = "http://www.w3.org/2003/05/soap-envelope/role/ultimateReceiver"
 )
 
+// errNoDTD refuses DTDs: with none there are no entity tricks to play,
+// and SOAP 1.1 §3 forbids them in a message anyway.
+var errNoDTD = &Error{Kind: KindInvalid, Message: "DTDs and other XML directives are not accepted"}
+
 // maxHrefHops bounds how many SOAP-encoding references one part may follow.
 const maxHrefHops = 8
 
@@ -62,10 +66,13 @@ func decodeEnvelope(body []byte, fallback *soapVersion, action string, ops map[s
 	doc := etree.NewDocument()
 	doc.ReadSettings.CharsetReader = charsetReader
 	if err := doc.ReadFromBytes(body); err != nil {
+		if bytes.Contains(body, []byte("<!DOCTYPE")) {
+			return fallback, call{}, errNoDTD // the parse failed on what the DTD declares
+		}
 		return fallback, call{}, errorf(KindInvalid, "the request is not well-formed XML: %v", err)
 	}
 	if hasDirective(&doc.Element) {
-		return fallback, call{}, errorf(KindInvalid, "DTDs and other XML directives are not accepted")
+		return fallback, call{}, errNoDTD
 	}
 
 	env := doc.Root()
@@ -191,8 +198,7 @@ func charsetReader(label string, input io.Reader) (io.Reader, error) {
 	return r, nil
 }
 
-// hasDirective reports a <!DOCTYPE …> or other directive anywhere: with no
-// DTD there are no entity tricks to play.
+// hasDirective reports a <!DOCTYPE …> or other directive anywhere.
 func hasDirective(e *etree.Element) bool {
 	for _, t := range e.Child {
 		switch t := t.(type) {

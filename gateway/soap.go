@@ -17,10 +17,11 @@ var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // (text/xml), SOAP 1.2 (application/soap+xml, with the action as a
 // parameter) or, for JSON clients that post to the base URL, JSON.
 func (g *Gateway) handlePort(c *gin.Context) {
-	media, params, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
+	media := strings.ToLower(c.ContentType())
 	v, action := soap11, c.GetHeader("SOAPAction")
 	switch {
 	case media == "application/soap+xml":
+		_, params, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
 		v, action = soap12, params["action"]
 	case media == "application/json" || strings.HasSuffix(media, "+json"):
 		g.handleJSON(c)
