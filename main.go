@@ -38,17 +38,24 @@ func main() {
 	defer stop()
 
 	m := NewMain(os.Stderr)
-	if err := m.ParseFlags(os.Args[1:]); err != nil {
+	os.Exit(m.Main(ctx, os.Args[1:]))
+}
+
+// Main parses args and runs; it returns the exit code.
+func (m *Main) Main(ctx context.Context, args []string) int {
+	defer m.logOut.Close()
+	if err := m.ParseFlags(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
+			return 0
 		}
-		fmt.Fprintln(os.Stderr, "hellogw:", err)
-		os.Exit(2)
+		fmt.Fprintln(m.logOut, "hellogw:", err)
+		return 2
 	}
 	if err := m.Run(ctx); err != nil {
 		m.Logger.Error("exiting", "err", err)
-		os.Exit(1)
+		return 1
 	}
+	return 0
 }
 
 // Main is the program: its settings, and the server it runs.
@@ -62,24 +69,25 @@ type Main struct {
 	ShutdownTimeout time.Duration
 
 	Logger *slog.Logger
-	stderr io.Writer
+	logOut *logWriter
 }
 
 // NewMain returns a Main with the defaults, logging to stderr.
 func NewMain(stderr io.Writer) *Main {
+	out := newLogWriter(stderr, 100*time.Millisecond)
 	return &Main{
 		Addr:            "127.0.0.1:8080",
 		LogFormat:       "text",
 		ShutdownTimeout: 10 * time.Second,
-		Logger:          slog.New(slog.NewTextHandler(stderr, nil)),
-		stderr:          stderr,
+		Logger:          slog.New(slog.NewTextHandler(out, nil)),
+		logOut:          out,
 	}
 }
 
 // ParseFlags reads the flags, each defaulting to its environment variable.
 func (m *Main) ParseFlags(args []string) error {
 	fs := flag.NewFlagSet("hellogw", flag.ContinueOnError)
-	fs.SetOutput(m.stderr)
+	fs.SetOutput(m.logOut)
 	fs.StringVar(&m.Addr, "addr", env("HELLOGW_ADDR", m.Addr), "listen address [HELLOGW_ADDR]")
 	fs.StringVar(&m.PublicURL, "public-url", env("HELLOGW_PUBLIC_URL", ""), "externally visible base URL, as in the WSDL's soap:address (default: from -addr) [HELLOGW_PUBLIC_URL]")
 	fs.StringVar(&m.ConfigPath, "config", env("HELLOGW_CONFIG", ""), "YAML config file (default: the embedded defaults) [HELLOGW_CONFIG]")
@@ -93,7 +101,7 @@ func (m *Main) ParseFlags(args []string) error {
 	switch m.LogFormat {
 	case "text":
 	case "json":
-		m.Logger = slog.New(slog.NewJSONHandler(m.stderr, nil))
+		m.Logger = slog.New(slog.NewJSONHandler(m.logOut, nil))
 	default:
 		return fmt.Errorf("-log-format must be text or json, not %q", m.LogFormat)
 	}
