@@ -40,6 +40,9 @@ type Config struct {
 	Registry *prometheus.Registry
 	// Ready, if set, is asked by /readyz whether dependencies are up.
 	Ready func(context.Context) error
+	// Tokens, if set, makes sayHello require a bearer access token that it
+	// accepts, on every wire format (sayhello.require_token).
+	Tokens TokenVerifier
 }
 
 // Gateway routes HTTP requests to the codecs. It is an http.Handler.
@@ -54,6 +57,7 @@ type Gateway struct {
 	log     *slog.Logger
 	metrics *metrics
 	readyFn func(context.Context) error
+	tokens  TokenVerifier
 	ready   atomic.Bool
 }
 
@@ -95,6 +99,7 @@ func New(cfg Config) (*Gateway, error) {
 		maxBody: cfg.MaxBody,
 		log:     cfg.Logger,
 		readyFn: cfg.Ready,
+		tokens:  cfg.Tokens,
 	}
 	if g.maxBody <= 0 {
 		g.maxBody = DefaultMaxBody
@@ -150,7 +155,8 @@ func (g *Gateway) SetReady(ok bool) { g.ready.Store(ok) }
 // sayHello calls the service and turns what it returns into a greeting or
 // an *Error, whatever the service is.
 func (g *Gateway) sayHello(c *gin.Context, firstName *string) (string, *Error) {
-	greeting, err := g.svc.SayHelloContext(c.Request.Context(), firstName)
+	ctx := context.WithValue(c.Request.Context(), requestIDKey{}, c.GetString(keyRequestID))
+	greeting, err := g.svc.SayHelloContext(ctx, firstName)
 	if err != nil {
 		e := asError(err)
 		if e.Kind == KindInternal {

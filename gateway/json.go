@@ -27,6 +27,10 @@ func (g *Gateway) handleJSON(c *gin.Context) {
 		writeProblem(c, errorf(KindUnsupportedType, "Content-Type %q is not supported; send application/json", ct))
 		return
 	}
+	if err := g.checkBearer(c); err != nil {
+		writeProblem(c, err)
+		return
+	}
 	body, err := readBody(c.Writer, c.Request, g.maxBody)
 	if err != nil {
 		writeProblem(c, asError(err))

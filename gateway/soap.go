@@ -33,6 +33,10 @@ func (g *Gateway) handlePort(c *gin.Context) {
 		return
 	}
 
+	if err := g.checkBearer(c); err != nil {
+		g.writeFault(c, v, err)
+		return
+	}
 	body, err := readBody(c.Writer, c.Request, g.maxBody)
 	if err != nil {
 		g.writeFault(c, v, asError(err))

@@ -1,0 +1,129 @@
+package gateway_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/hellogw/hellogw/gateway"
+)
+
+// verifierFunc is a TokenVerifier made of a function.
+type verifierFunc func(ctx context.Context, token string) error
+
+func (f verifierFunc) VerifyAccessToken(ctx context.Context, token string) error { return f(ctx, token) }
+
+func TestBearer(t *testing.T) {
+	g := newGateway(t, func(c *gateway.Config) {
+		c.Tokens = verifierFunc(func(_ context.Context, token string) error {
+			switch token {
+			case "good":
+				return nil
+			case "db-down":
+				return errors.New("connection refused")
+			}
+			return fmt.Errorf("token %w", gateway.ErrInvalidToken)
+		})
+	})
+
+	for _, tc := range []struct {
+		desc, auth string
+		status     int // JSON; SOAP answers 401 too, or 500 for a Server fault
+		soapCode   string
+	}{
+		{"OK", "Bearer good", 200, ""},
+		{"OKSchemeCase", "bearer good", 200, ""},
+		{"ErrMissing", "", 401, "Client"},
+		{"ErrBasic", "Basic Z29vZA==", 401, "Client"},
+		{"ErrEmptyToken", "Bearer ", 401, "Client"},
+		{"ErrUnknown", "Bearer forged", 401, "Client"},
+		{"ErrStoreDown", "Bearer db-down", 503, "Server"},
+	} {
+		t.Run(tc.desc, func(t *testing.T) {
+			headers := []string{}
+			if tc.auth != "" {
+				headers = append(headers, "Authorization", tc.auth)
+			}
+			w := do(g, "POST", "/sayHello", "application/json", strings.NewReader(`{"firstName":"Ada"}`), headers...)
+			require.Equal(t, tc.status, w.Code, w.Body.String())
+
+			s := do(g, "POST", "/SayHello/", "text/xml", strings.NewReader(envelope11("Ada")), headers...)
+			if tc.status == 200 {
+				assert.JSONEq(t, `{"greeting":"Hello, Ada!"}`, w.Body.String())
+				assert.Equal(t, 200, s.Code)
+				assert.Empty(t, w.Header().Get("WWW-Authenticate"))
+				return
+			}
+			decodeProblem(t, w)
+			f := decodeFault(t, s)
+			assert.Equal(t, tc.soapCode, f.code)
+			if tc.status == 401 {
+				for _, h := range []string{w.Header().Get("WWW-Authenticate"), s.Header().Get("WWW-Authenticate")} {
+					assert.Equal(t, `Bearer error="invalid_token"`, h)
+				}
+				assert.Equal(t, 401, s.Code)
+			} else {
+				assert.Equal(t, 500, s.Code)
+				assert.NotContains(t, s.Body.String(), "connection refused", "internal details stay in the log")
+			}
+		})
+	}
+}
+
+// serviceFunc is a gen.Hello_PortType made of a function.
+type serviceFunc func(ctx context.Context, firstName *string) (*string, error)
+
+func (f serviceFunc) SayHello(firstName *string) (*string, error) {
+	return f(context.Background(), firstName)
+}
+
+func (f serviceFunc) SayHelloContext(ctx context.Context, firstName *string) (*string, error) {
+	return f(ctx, firstName)
+}
+
+func TestServiceSeesRequestID(t *testing.T) {
+	var seen string
+	g := newGateway(t, func(c *gateway.Config) {
+		c.Service = serviceFunc(func(ctx context.Context, firstName *string) (*string, error) {
+			seen = gateway.RequestIDFrom(ctx)
+			return firstName, nil
+		})
+	})
+	w := do(g, "POST", "/sayHello", "application/json", strings.NewReader(`{"firstName":"Ada"}`), "X-Request-Id", "abc-123")
+	require.Equal(t, 200, w.Code)
+	assert.Equal(t, "abc-123", seen)
+	assert.Empty(t, gateway.RequestIDFrom(context.Background()))
+}
+
+func TestServiceErrors(t *testing.T) {
+	for _, tc := range []struct {
+		err      error
+		status   int
+		soapCode string
+		detail   string
+	}{
+		{&gateway.Error{Kind: gateway.KindBadGateway, Message: "upstream http://old answered HTTP 500"}, 502, "Server", "upstream http://old answered HTTP 500"},
+		{&gateway.Error{Kind: gateway.KindTimeout, Message: "upstream http://old did not answer within 2s"}, 504, "Server", "upstream http://old did not answer within 2s"},
+		{&gateway.Error{Kind: gateway.KindInvalid, Message: "firstName is required"}, 400, "Client", "firstName is required"},
+		{errors.New("secret internal detail"), 500, "Server", "internal error"},
+	} {
+		g := newGateway(t, func(c *gateway.Config) {
+			c.Service = serviceFunc(func(context.Context, *string) (*string, error) { return nil, tc.err })
+		})
+		w := do(g, "POST", "/sayHello", "application/json", strings.NewReader(`{"firstName":"Ada"}`))
+		assert.Equal(t, tc.status, w.Code)
+		assert.Equal(t, tc.detail, decodeProblem(t, w).Detail)
+
+		s := do(g, "POST", "/SayHello/", "text/xml", strings.NewReader(envelope11("Ada")))
+		assert.Equal(t, 500, s.Code)
+		f := decodeFault(t, s)
+		assert.Equal(t, tc.soapCode, f.code)
+		assert.Equal(t, tc.detail, f.reason)
+		assert.NotContains(t, s.Body.String()+w.Body.String(), "secret internal detail")
+	}
+}
