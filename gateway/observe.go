@@ -48,32 +48,38 @@ func (g *Gateway) observe(c *gin.Context) {
 	if wire == "" {
 		wire = "http"
 	}
-	outcome, level := "ok", slog.LevelInfo
-	attrs := []slog.Attr{
-		slog.String("request_id", id),
-		slog.String("method", c.Request.Method),
-		slog.String("path", c.Request.URL.Path), // never the query: it can hold codes
-		slog.Int("status", c.Writer.Status()),
-		slog.String("wire", wire),
-		slog.Duration("duration", elapsed),
-		slog.String("remote", c.ClientIP()),
-	}
+	outcome, level, errMsg := "ok", slog.LevelInfo, ""
 	if err, ok := c.Get(keyError); ok {
 		e := err.(*Error)
-		outcome = e.Kind.String()
-		attrs = append(attrs, slog.String("error", e.Message))
+		outcome, errMsg = e.Kind.String(), e.Message
 		if !e.Kind.clientFault() {
 			level = slog.LevelWarn
 		}
 	} else if c.Writer.Status() >= 400 {
 		outcome = "http_" + strconv.Itoa(c.Writer.Status())
 	}
-	attrs = append(attrs, slog.String("outcome", outcome))
 	switch route {
 	case "/healthz", "/readyz", "/metrics":
 		level = slog.LevelDebug
 	}
 	g.metrics.observe(route, wire, outcome, elapsed)
+	if !g.log.Enabled(c, level) {
+		return
+	}
+	var buf [10]slog.Attr // on the stack: a log line costs no slice allocation
+	attrs := append(buf[:0],
+		slog.String("request_id", id),
+		slog.String("method", c.Request.Method),
+		slog.String("path", c.Request.URL.Path), // never the query: it can hold codes
+		slog.Int("status", c.Writer.Status()),
+		slog.String("wire", wire),
+		slog.String("outcome", outcome),
+		slog.Duration("duration", elapsed),
+		slog.String("remote", c.ClientIP()),
+	)
+	if errMsg != "" {
+		attrs = append(attrs, slog.String("error", errMsg))
+	}
 	g.log.LogAttrs(c, level, "request", attrs...)
 }
 
