@@ -1,7 +1,7 @@
 package main_test
 
 // End-to-end tests of the hellogw binary with SOAP clients nobody on the project wrote:
-// PHP's SoapClient, Perl's SOAP::Lite and (optionally) node-soap, plus a replay of every
+// PHP's SoapClient, Perl's SOAP::Lite and node-soap, plus a replay of every
 // envelope in testdata/envelopes (captured from those clients, or hand-made) over HTTP.
 
 import (
