@@ -1,0 +1,106 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestPublicURLFor(t *testing.T) {
+	for addr, want := range map[string]string{
+		"127.0.0.1:8080": "http://127.0.0.1:8080",
+		"0.0.0.0:80":     "http://localhost:80",
+		"[::]:8080":      "http://localhost:8080",
+		"[::1]:9":        "http://[::1]:9",
+	} {
+		a, err := net.ResolveTCPAddr("tcp", addr)
+		require.NoError(t, err)
+		assert.Equal(t, want, publicURLFor(a), addr)
+	}
+}
+
+func TestParseFlags(t *testing.T) {
+	t.Run("Defaults", func(t *testing.T) {
+		m := NewMain(&bytes.Buffer{})
+		require.NoError(t, m.ParseFlags(nil))
+		assert.Equal(t, "127.0.0.1:8080", m.Addr)
+		assert.Equal(t, "", m.PublicURL)
+	})
+	t.Run("Env", func(t *testing.T) {
+		t.Setenv("HELLOGW_ADDR", "127.0.0.1:9999")
+		t.Setenv("HELLOGW_PUBLIC_URL", "https://gw.example.net")
+		t.Setenv("HELLOGW_LOG_FORMAT", "json")
+		m := NewMain(&bytes.Buffer{})
+		require.NoError(t, m.ParseFlags(nil))
+		assert.Equal(t, "127.0.0.1:9999", m.Addr)
+		assert.Equal(t, "https://gw.example.net", m.PublicURL)
+		assert.Equal(t, "json", m.LogFormat)
+	})
+	t.Run("FlagBeatsEnv", func(t *testing.T) {
+		t.Setenv("HELLOGW_ADDR", "127.0.0.1:9999")
+		m := NewMain(&bytes.Buffer{})
+		require.NoError(t, m.ParseFlags([]string{"-addr", "127.0.0.1:1"}))
+		assert.Equal(t, "127.0.0.1:1", m.Addr)
+	})
+	t.Run("ErrLogFormat", func(t *testing.T) {
+		assert.ErrorContains(t, NewMain(&bytes.Buffer{}).ParseFlags([]string{"-log-format", "xml"}), "text or json")
+	})
+	t.Run("ErrArgument", func(t *testing.T) {
+		assert.ErrorContains(t, NewMain(&bytes.Buffer{}).ParseFlags([]string{"extra"}), `unexpected argument "extra"`)
+	})
+}
+
+func TestMainExitCodes(t *testing.T) {
+	var out syncBuffer
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	require.NoError(t, os.WriteFile(bad, []byte("greting: typo\n"), 0o600))
+
+	assert.Equal(t, 2, NewMain(&out).Main(t.Context(), []string{"-nope"}))
+	assert.Equal(t, 0, NewMain(&out).Main(t.Context(), []string{"-h"}))
+	assert.Equal(t, 1, NewMain(&out).Main(t.Context(), []string{"-addr", "127.0.0.1:0", "-config", bad}))
+	assert.Contains(t, out.String(), "field greting not found", "a misspelt key is reported")
+
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan int)
+	go func() { done <- NewMain(&out).Main(ctx, []string{"-addr", "127.0.0.1:0"}) }()
+	require.Eventually(t, func() bool { return strings.Contains(out.String(), "msg=listening") }, 10*time.Second, 10*time.Millisecond)
+	cancel()
+	assert.Equal(t, 0, <-done, "a signal drains and exits 0")
+	assert.Contains(t, out.String(), "msg=stopped", "Close flushed the last lines")
+}
+
+func TestLogWriterFlushesOnItsOwn(t *testing.T) {
+	var out syncBuffer
+	lw := newLogWriter(&out, 10*time.Millisecond)
+	defer lw.Close()
+	_, err := lw.Write([]byte("line\n"))
+	require.NoError(t, err)
+	assert.Eventually(t, func() bool { return out.String() == "line\n" }, 5*time.Second, 5*time.Millisecond)
+}
+
+// syncBuffer is a bytes.Buffer safe for the flusher and the test at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
