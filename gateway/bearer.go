@@ -50,13 +50,3 @@ func (g *Gateway) checkBearer(c *gin.Context) *Error {
 		return errorf(KindUnavailable, "access tokens cannot be checked right now")
 	}
 }
-
-// requestIDKey carries the request id in a call's context.
-type requestIDKey struct{}
-
-// RequestIDFrom returns the id of the request a sayHello call serves, for
-// backends to pass upstream; "" outside a request.
-func RequestIDFrom(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
-}

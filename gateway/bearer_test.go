@@ -16,7 +16,9 @@ import (
 // verifierFunc is a TokenVerifier made of a function.
 type verifierFunc func(ctx context.Context, token string) error
 
-func (f verifierFunc) VerifyAccessToken(ctx context.Context, token string) error { return f(ctx, token) }
+func (f verifierFunc) VerifyAccessToken(ctx context.Context, token string) error {
+	return f(ctx, token)
+}
 
 func TestBearer(t *testing.T) {
 	g := newGateway(t, func(c *gateway.Config) {

@@ -68,12 +68,9 @@ func New(cfg Config) (*Gateway, error) {
 	if cfg.Service == nil || cfg.Binding == nil {
 		return nil, errors.New("gateway: Service and Binding are required")
 	}
-	if len(cfg.Binding.Operations) != 1 {
-		return nil, fmt.Errorf("gateway: the binding has %d operations; gen.Hello_PortType has one", len(cfg.Binding.Operations))
-	}
-	var op wsdl.Operation
-	for _, o := range cfg.Binding.Operations {
-		op = o
+	op, err := cfg.Binding.SoleOperation() // gen.Hello_PortType has one method
+	if err != nil {
+		return nil, err
 	}
 	loc, err := url.Parse(cfg.Binding.Location)
 	if err != nil {
@@ -156,6 +153,9 @@ func (g *Gateway) SetReady(ok bool) { g.ready.Store(ok) }
 // an *Error, whatever the service is.
 func (g *Gateway) sayHello(c *gin.Context, firstName *string) (string, *Error) {
 	ctx := context.WithValue(c.Request.Context(), requestIDKey{}, c.GetString(keyRequestID))
+	if auth := c.GetHeader("Authorization"); auth != "" {
+		ctx = WithAuthorization(ctx, auth)
+	}
 	greeting, err := g.svc.SayHelloContext(ctx, firstName)
 	if err != nil {
 		e := asError(err)

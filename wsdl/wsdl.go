@@ -193,6 +193,18 @@ func localName(qname string) string {
 	return qname
 }
 
+// SoleOperation returns the binding's operation when it has exactly one,
+// as the HelloService binding does.
+func (b *Binding) SoleOperation() (Operation, error) {
+	if len(b.Operations) != 1 {
+		return Operation{}, fmt.Errorf("wsdl: the binding has %d operations, want 1", len(b.Operations))
+	}
+	for _, op := range b.Operations {
+		return op, nil
+	}
+	panic("unreachable")
+}
+
 // WithLocation returns doc with every soap:address location set to location,
 // so clients that read the served WSDL call this gateway rather than the
 // address the document was first published with.

@@ -76,3 +76,15 @@ func TestGeneratedCodeIsCurrent(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, string(want), string(got), "gen/hello.go is stale: run `make gen`")
 }
+
+func TestSoleOperation(t *testing.T) {
+	b, err := wsdl.Parse(wsdl.Document())
+	require.NoError(t, err)
+	op, err := b.SoleOperation()
+	require.NoError(t, err)
+	assert.Equal(t, "sayHello", op.Name)
+
+	b.Operations["other"] = wsdl.Operation{Name: "other"}
+	_, err = b.SoleOperation()
+	assert.ErrorContains(t, err, "has 2 operations")
+}
