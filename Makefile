@@ -35,9 +35,10 @@ lint: ## gofmt and go vet
 bench-deps:
 	@./scripts/deps.sh bench
 
-bench: bench-deps build ## Go benchmarks, then a wrk load test against bin/hellogw and a bare net/http server
+bench: bench-deps build ## Go benchmarks, then wrk load tests: bin/hellogw against a bare net/http server, and bridged against its upstream
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	./scripts/loadtest.sh
+	./scripts/loadtest-bridge.sh
 
 fuzz: ## fuzz the SOAP envelope decoder for FUZZTIME (default 60s)
 	$(GO) test -run '^$$' -fuzz FuzzDecodeEnvelope -fuzztime $(FUZZTIME) ./gateway

@@ -27,6 +27,7 @@ import (
 
 	"github.com/hellogw/hellogw/config"
 	"github.com/hellogw/hellogw/gateway"
+	"github.com/hellogw/hellogw/gen"
 	"github.com/hellogw/hellogw/wsdl"
 )
 
@@ -134,16 +135,27 @@ func (m *Main) Run(ctx context.Context) error {
 		public = publicURLFor(ln.Addr())
 	}
 
+	reg := prometheus.NewRegistry()
+	svc, shadow, err := m.service(cfg, binding, core, reg)
+	if err != nil {
+		return err
+	}
 	gw, err := gateway.New(gateway.Config{
-		Service:   core,
+		Service:   svc,
 		Binding:   binding,
 		PublicURL: public,
 		MaxBody:   cfg.MaxBodyBytes,
 		Logger:    m.Logger,
-		Registry:  prometheus.NewRegistry(),
+		Registry:  reg,
 	})
 	if err != nil {
 		return err
+	}
+	if shadow != nil {
+		defer shadow.Wait() // after the drain: let the last comparisons finish
+		if cfg.Shadow.Admin {
+			gw.Routes().GET("/admin/shadow", shadow.ServeAdmin)
+		}
 	}
 
 	srv := &http.Server{
@@ -177,6 +189,50 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Logger.Info("stopped")
 	return nil
+}
+
+// service builds what answers sayHello from the backend and shadow
+// sections: the core, an upstream, or a Shadow of two of them.
+func (m *Main) service(cfg config.Config, binding *wsdl.Binding, core *gateway.Core, reg prometheus.Registerer) (gen.Hello_PortType, *gateway.Shadow, error) {
+	op, err := binding.SoleOperation()
+	if err != nil {
+		return nil, nil, err
+	}
+	b := cfg.Backend
+	primary, err := backend(op, core, b.Kind, gateway.UpstreamConfig{
+		URL: b.URL, Timeout: b.Timeout, MaxConns: b.MaxConns, ForwardAuthorization: b.ForwardAuthorization,
+		BreakerFailures: b.Breaker.Failures, BreakerCooldown: b.Breaker.Cooldown, Logger: m.Logger, Registerer: reg,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("backend: %w", err)
+	}
+	if cfg.Shadow.Kind == "" {
+		return primary, nil, nil
+	}
+	s := cfg.Shadow
+	secondary, err := backend(op, core, s.Kind, gateway.UpstreamConfig{
+		URL: s.URL, Timeout: s.Timeout, MaxConns: s.MaxInFlight, ForwardAuthorization: s.ForwardAuthorization,
+		BreakerFailures: b.Breaker.Failures, BreakerCooldown: b.Breaker.Cooldown, Logger: m.Logger, Registerer: reg,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("shadow: %w", err)
+	}
+	shadow, err := gateway.NewShadow(primary, secondary, gateway.ShadowConfig{
+		MaxInFlight: s.MaxInFlight, Samples: s.SampleSize, LogNames: s.LogNames, Logger: m.Logger, Registerer: reg,
+	})
+	return shadow, shadow, err
+}
+
+// backend returns the backend of the given kind (config.KindLocal, KindJSON
+// or KindSOAP).
+func backend(op wsdl.Operation, core *gateway.Core, kind string, up gateway.UpstreamConfig) (gen.Hello_PortType, error) {
+	switch kind {
+	case config.KindJSON:
+		return gateway.NewJSONBackend(op, up)
+	case config.KindSOAP:
+		return gateway.NewSOAPBackend(op, up)
+	}
+	return core, nil
 }
 
 // publicURLFor derives a base URL from the listen address; a wildcard

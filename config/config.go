@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -18,12 +20,84 @@ type Config struct {
 	Greeting string `yaml:"greeting"`
 	// MaxBodyBytes limits request bodies (1 MiB when zero).
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// Backend is who answers sayHello (SPEC "Migration").
+	Backend Backend `yaml:"backend"`
+	// Shadow is an optional second backend, compared in the background.
+	Shadow Shadow `yaml:"shadow"`
+}
+
+// Backend kinds.
+const (
+	KindLocal = "local" // the built-in core, with the greeting template
+	KindJSON  = "json"  // an upstream JSON API: POST {url}/sayHello
+	KindSOAP  = "soap"  // an upstream SOAP 1.1 HelloService at url
+)
+
+// Backend is the backend section: who answers sayHello.
+type Backend struct {
+	// Kind is local (the default), json or soap.
+	Kind string `yaml:"kind"`
+	// URL is the upstream: for json the base URL, for soap the endpoint.
+	URL string `yaml:"url"`
+	// Timeout bounds each upstream call, retry included (default 2s).
+	Timeout time.Duration `yaml:"timeout"`
+	// MaxConns bounds the connections open to the upstream (default 64).
+	MaxConns int `yaml:"max_conns"`
+	// ForwardAuthorization passes the caller's Authorization header on to
+	// the upstream (default false: no credential leaves the gateway).
+	ForwardAuthorization bool `yaml:"forward_authorization"`
+	// Breaker tunes the circuit breaker in front of the upstream.
+	Breaker Breaker `yaml:"breaker"`
+}
+
+// Breaker is a circuit breaker's settings.
+type Breaker struct {
+	// Failures is how many upstream calls in a row must fail for the
+	// breaker to open (default 5).
+	Failures int `yaml:"failures"`
+	// Cooldown is how long it stays open, answering 503 at once, before
+	// one trial call goes through (default 10s).
+	Cooldown time.Duration `yaml:"cooldown"`
+}
+
+// Shadow is the shadow section: a second backend that each answered
+// request is also sent to, in the background, for comparison.
+type Shadow struct {
+	// Kind is "" (off, the default), local, json or soap.
+	Kind string `yaml:"kind"`
+	// URL is the shadow upstream, as for Backend.URL.
+	URL string `yaml:"url"`
+	// Timeout bounds each shadow call (default: backend.timeout).
+	Timeout time.Duration `yaml:"timeout"`
+	// ForwardAuthorization passes the caller's Authorization header on to
+	// the shadow upstream too (default false).
+	ForwardAuthorization bool `yaml:"forward_authorization"`
+	// MaxInFlight bounds the shadow calls running at once; beyond it a
+	// request is not shadowed, only counted as dropped (default 16).
+	MaxInFlight int `yaml:"max_in_flight"`
+	// LogNames shows first names in shadow logs and samples (default false).
+	LogNames bool `yaml:"log_names"`
+	// Admin serves the latest mismatches and errors at GET /admin/shadow
+	// (default false).
+	Admin bool `yaml:"admin"`
+	// SampleSize is how many of them it keeps (default 20).
+	SampleSize int `yaml:"sample_size"`
 }
 
 // Default is the embedded default configuration: what hellogw runs with
 // when no file is given.
 func Default() Config {
-	return Config{Greeting: "Hello, {firstName}!", MaxBodyBytes: 1 << 20}
+	return Config{
+		Greeting:     "Hello, {firstName}!",
+		MaxBodyBytes: 1 << 20,
+		Backend: Backend{
+			Kind:     KindLocal,
+			Timeout:  2 * time.Second,
+			MaxConns: 64,
+			Breaker:  Breaker{Failures: 5, Cooldown: 10 * time.Second},
+		},
+		Shadow: Shadow{MaxInFlight: 16, SampleSize: 20},
+	}
 }
 
 // Load reads the file at path over the defaults. Unknown keys are errors,
@@ -45,5 +119,71 @@ func Load(path string) (Config, error) {
 	if cfg.MaxBodyBytes <= 0 {
 		return cfg, fmt.Errorf("config %s: max_body_bytes must be positive", path)
 	}
+	if err := cfg.checkMigration(); err != nil {
+		return cfg, fmt.Errorf("config %s: %w", path, err)
+	}
 	return cfg, nil
+}
+
+// checkMigration checks the backend and shadow sections, and gives the
+// shadow the backend's timeout when it has none of its own.
+func (cfg *Config) checkMigration() error {
+	b, s := &cfg.Backend, &cfg.Shadow
+	if b.Kind == "" {
+		b.Kind = KindLocal
+	}
+	if err := checkUpstream("backend", b.Kind, b.URL); err != nil {
+		return err
+	}
+	switch {
+	case b.Timeout <= 0:
+		return errors.New("backend.timeout must be positive")
+	case b.MaxConns <= 0:
+		return errors.New("backend.max_conns must be positive")
+	case b.Breaker.Failures <= 0:
+		return errors.New("backend.breaker.failures must be positive")
+	case b.Breaker.Cooldown <= 0:
+		return errors.New("backend.breaker.cooldown must be positive")
+	}
+	if s.Kind == "" {
+		if s.URL != "" || s.Admin {
+			return errors.New("shadow.url and shadow.admin need a shadow.kind")
+		}
+		return nil
+	}
+	if err := checkUpstream("shadow", s.Kind, s.URL); err != nil {
+		return err
+	}
+	if s.Timeout == 0 {
+		s.Timeout = b.Timeout
+	}
+	switch {
+	case s.Timeout < 0:
+		return errors.New("shadow.timeout must be positive")
+	case s.MaxInFlight <= 0:
+		return errors.New("shadow.max_in_flight must be positive")
+	case s.SampleSize <= 0:
+		return errors.New("shadow.sample_size must be positive")
+	}
+	return nil
+}
+
+// checkUpstream checks a kind and the URL it needs: none for local, an
+// absolute http or https URL for json and soap.
+func checkUpstream(section, kind, rawURL string) error {
+	switch kind {
+	case KindLocal:
+		if rawURL != "" {
+			return fmt.Errorf("%s.url is for kind json or soap, not %s", section, kind)
+		}
+		return nil
+	case KindJSON, KindSOAP:
+	default:
+		return fmt.Errorf("%s.kind must be local, json or soap, not %q", section, kind)
+	}
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%s.url must be an absolute http or https URL for kind %s, not %q", section, kind, rawURL)
+	}
+	return nil
 }

@@ -1,0 +1,106 @@
+package config_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/hellogw/hellogw/config"
+)
+
+// load writes yaml to a file and loads it.
+func load(t *testing.T, yaml string) (config.Config, error) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "hellogw.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(yaml), 0o600))
+	return config.Load(path)
+}
+
+func TestDefault(t *testing.T) {
+	cfg, err := config.Load("")
+	require.NoError(t, err)
+	assert.Equal(t, config.Default(), cfg)
+	assert.Equal(t, config.KindLocal, cfg.Backend.Kind)
+	assert.Equal(t, 2*time.Second, cfg.Backend.Timeout)
+	assert.Empty(t, cfg.Shadow.Kind, "no shadow unless configured")
+	assert.False(t, cfg.Shadow.Admin)
+}
+
+func TestMigration(t *testing.T) {
+	t.Run("OKSpecExample", func(t *testing.T) {
+		cfg, err := load(t, `
+greeting: "Hello, {firstName}!"
+backend:
+  kind: local
+  url: ""
+  timeout: 2s
+shadow:
+  kind: ""
+  url: ""
+`)
+		require.NoError(t, err)
+		assert.Equal(t, config.Default(), cfg)
+	})
+	t.Run("OKEveryKey", func(t *testing.T) {
+		cfg, err := load(t, `
+backend:
+  kind: soap
+  url: http://legacy.example:8080/SayHello/
+  timeout: 1500ms
+  max_conns: 8
+  forward_authorization: true
+  breaker: {failures: 3, cooldown: 30s}
+shadow:
+  kind: json
+  url: https://new.example/api
+  max_in_flight: 4
+  forward_authorization: true
+  log_names: true
+  admin: true
+  sample_size: 5
+`)
+		require.NoError(t, err)
+		assert.Equal(t, config.Backend{
+			Kind: "soap", URL: "http://legacy.example:8080/SayHello/", Timeout: 1500 * time.Millisecond, MaxConns: 8,
+			ForwardAuthorization: true, Breaker: config.Breaker{Failures: 3, Cooldown: 30 * time.Second},
+		}, cfg.Backend)
+		assert.Equal(t, config.Shadow{
+			Kind: "json", URL: "https://new.example/api", Timeout: 1500 * time.Millisecond, ForwardAuthorization: true,
+			MaxInFlight: 4, LogNames: true, Admin: true, SampleSize: 5,
+		}, cfg.Shadow, "the shadow takes the backend's timeout when it has none")
+	})
+	t.Run("OKShadowTimeout", func(t *testing.T) {
+		cfg, err := load(t, "shadow: {kind: local, timeout: 300ms}")
+		require.NoError(t, err)
+		assert.Equal(t, 300*time.Millisecond, cfg.Shadow.Timeout)
+	})
+	for _, tc := range []struct{ desc, yaml, err string }{
+		{"ErrKind", "backend: {kind: grpc}", `backend.kind must be local, json or soap, not "grpc"`},
+		{"ErrNoURL", "backend: {kind: json}", "backend.url must be an absolute http or https URL"},
+		{"ErrRelativeURL", "backend: {kind: soap, url: /SayHello/}", "backend.url must be an absolute"},
+		{"ErrScheme", "backend: {kind: soap, url: 'ftp://x/'}", "backend.url must be an absolute"},
+		{"ErrLocalURL", "backend: {kind: local, url: 'http://x/'}", "backend.url is for kind json or soap"},
+		{"ErrTimeout", "backend: {timeout: 0s}", "backend.timeout must be positive"},
+		{"ErrTimeoutNotDuration", "backend: {timeout: soon}", "into time.Duration"},
+		{"ErrMaxConns", "backend: {max_conns: -1}", "backend.max_conns must be positive"},
+		{"ErrBreaker", "backend: {breaker: {failures: 0}}", "backend.breaker.failures must be positive"},
+		{"ErrCooldown", "backend: {breaker: {cooldown: -1s}}", "backend.breaker.cooldown must be positive"},
+		{"ErrUnknownKey", "backend: {kind: json, uri: 'http://x'}", "uri"},
+		{"ErrShadowKind", "shadow: {kind: xml}", `shadow.kind must be local, json or soap, not "xml"`},
+		{"ErrShadowNoURL", "shadow: {kind: soap}", "shadow.url must be an absolute"},
+		{"ErrShadowOff", "shadow: {url: 'http://x/'}", "shadow.url and shadow.admin need a shadow.kind"},
+		{"ErrShadowAdminOff", "shadow: {admin: true}", "need a shadow.kind"},
+		{"ErrShadowInFlight", "shadow: {kind: local, max_in_flight: 0}", "shadow.max_in_flight must be positive"},
+		{"ErrShadowSamples", "shadow: {kind: local, sample_size: 0}", "shadow.sample_size must be positive"},
+	} {
+		t.Run(tc.desc, func(t *testing.T) {
+			_, err := load(t, tc.yaml)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.err)
+		})
+	}
+}
