@@ -1,0 +1,224 @@
+package oauth
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Default lifetimes, used when a TTL in TokenTTLs is zero.
+const (
+	DefaultAccessTTL  = time.Hour
+	DefaultRefreshTTL = 720 * time.Hour
+	// DefaultCodeTTL follows RFC 6749 §4.1.2: "A maximum authorization code
+	// lifetime of 10 minutes is RECOMMENDED".
+	DefaultCodeTTL = 5 * time.Minute
+)
+
+// Config is the OAuth part of the gateway's config file plus what main knows.
+// Plain secrets and passwords in it are hashed by NewServer, which keeps only
+// the hashes; drop the Config once the Server is built.
+type Config struct {
+	// Issuer is the public base URL of the gateway (RFC 8414 §2 "issuer");
+	// a trailing slash is dropped. Empty means: derived from each request's
+	// Host, which only suits tests and a gateway nobody reaches by proxy.
+	Issuer  string    `yaml:"-"`
+	Clients []Client  `yaml:"clients"`
+	Users   []User    `yaml:"users"`
+	Tokens  TokenTTLs `yaml:"tokens"`
+	// SessionKey signs login session cookies, CSRF tokens and consent forms.
+	// Empty means 32 random bytes at start-up, which is right for one node;
+	// nodes behind one load balancer without sticky sessions need a shared key.
+	SessionKey []byte `yaml:"-" json:"-"`
+	// Now is the clock; nil means time.Now. Tests set it.
+	Now func() time.Time `yaml:"-" json:"-"`
+}
+
+// Client is an OAuth client from the config file (RFC 6749 §2). Exactly one of
+// Secret and SecretHash is set.
+type Client struct {
+	ID   string `yaml:"id"`
+	Name string `yaml:"name"`
+	// Secret is a plain client secret; NewServer hashes it and forgets it.
+	// It is never printed, logged or marshalled to JSON.
+	Secret string `yaml:"secret" json:"-"`
+	// SecretHash is a bcrypt or argon2id (PHC string) hash of the secret.
+	SecretHash string `yaml:"secret_hash"`
+	// RedirectURIs are matched exactly (RFC 9700 §4.1.3); only the port of a
+	// loopback URI may vary (RFC 8252 §7.3).
+	RedirectURIs []string `yaml:"redirect_uris"`
+	Scopes       []string `yaml:"scopes"`
+	// AllowPlainPKCE accepts code_challenge_method=plain (RFC 7636 §4.2),
+	// which is otherwise refused (RFC 9700 §2.1.1).
+	AllowPlainPKCE bool `yaml:"allow_plain_pkce"`
+}
+
+// User is a resource owner who logs in at /authorize. Exactly one of Password
+// and PasswordHash is set.
+type User struct {
+	Username string `yaml:"username"`
+	// Password is a plain password; NewServer hashes it and forgets it.
+	// It is never printed, logged or marshalled to JSON.
+	Password string `yaml:"password" json:"-"`
+	// PasswordHash is a bcrypt or argon2id (PHC string) hash of the password.
+	PasswordHash string `yaml:"password_hash"`
+}
+
+// TokenTTLs are the lifetimes of issued credentials; zero means the default.
+type TokenTTLs struct {
+	AccessTTL  time.Duration `yaml:"access_ttl"`
+	RefreshTTL time.Duration `yaml:"refresh_ttl"`
+	CodeTTL    time.Duration `yaml:"code_ttl"`
+}
+
+// String describes c without its secret.
+func (c Client) String() string {
+	return fmt.Sprintf("oauth.Client{ID:%q Name:%q RedirectURIs:%q Scopes:%q}", c.ID, c.Name, c.RedirectURIs, c.Scopes)
+}
+
+// LogValue logs c without its secret.
+func (c Client) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("id", c.ID), slog.String("name", c.Name))
+}
+
+// String describes u without its password.
+func (u User) String() string { return fmt.Sprintf("oauth.User{Username:%q}", u.Username) }
+
+// LogValue logs u without its password.
+func (u User) LogValue() slog.Value { return slog.StringValue(u.Username) }
+
+// client is a configured client as the server keeps it: no plain secret.
+type client struct {
+	id, name       string
+	secretHash     string
+	redirectURIs   []string
+	scopes         []string
+	allowPlainPKCE bool
+}
+
+// loadClients validates the configured clients and hashes plain secrets.
+func loadClients(cfg []Client, cache *secretCache) (map[string]*client, error) {
+	clients := make(map[string]*client, len(cfg))
+	for i, c := range cfg {
+		if c.ID == "" {
+			return nil, fmt.Errorf("clients[%d]: id is empty", i)
+		}
+		if _, dup := clients[c.ID]; dup {
+			return nil, fmt.Errorf("client %q: id used twice", c.ID)
+		}
+		hash, err := secretOrHash(c.Secret, c.SecretHash)
+		if err != nil {
+			return nil, fmt.Errorf("client %q: secret: %w", c.ID, err)
+		}
+		if len(c.RedirectURIs) == 0 {
+			return nil, fmt.Errorf("client %q: no redirect_uris", c.ID)
+		}
+		for _, u := range c.RedirectURIs {
+			if err := checkRedirectURI(u); err != nil {
+				return nil, fmt.Errorf("client %q: redirect_uri %q: %w", c.ID, u, err)
+			}
+		}
+		for _, s := range c.Scopes {
+			if !validScopeToken(s) {
+				return nil, fmt.Errorf("client %q: invalid scope %q", c.ID, s)
+			}
+		}
+		if c.Secret != "" {
+			cache.remember(c.ID, c.Secret)
+		}
+		name := c.Name
+		if name == "" {
+			name = c.ID
+		}
+		clients[c.ID] = &client{
+			id: c.ID, name: name, secretHash: hash,
+			redirectURIs:   append([]string(nil), c.RedirectURIs...),
+			scopes:         append([]string(nil), c.Scopes...),
+			allowPlainPKCE: c.AllowPlainPKCE,
+		}
+	}
+	return clients, nil
+}
+
+// loadUsers validates the configured users and hashes plain passwords.
+func loadUsers(cfg []User) (map[string]string, error) {
+	users := make(map[string]string, len(cfg))
+	for i, u := range cfg {
+		if u.Username == "" {
+			return nil, fmt.Errorf("users[%d]: username is empty", i)
+		}
+		if _, dup := users[u.Username]; dup {
+			return nil, fmt.Errorf("user %q: username used twice", u.Username)
+		}
+		hash, err := secretOrHash(u.Password, u.PasswordHash)
+		if err != nil {
+			return nil, fmt.Errorf("user %q: password: %w", u.Username, err)
+		}
+		users[u.Username] = hash
+	}
+	return users, nil
+}
+
+// secretOrHash returns the stored form of a secret given either in plain text
+// or as a hash.
+func secretOrHash(plain, hash string) (string, error) {
+	switch {
+	case plain != "" && hash != "":
+		return "", errors.New("both plain and hash given")
+	case plain != "":
+		return HashSecret(plain)
+	case hash == "":
+		return "", errors.New("missing")
+	case !validHash(hash):
+		return "", errors.New("hash is neither bcrypt nor argon2id")
+	}
+	return hash, nil
+}
+
+// checkRedirectURI enforces RFC 6749 §3.1.2: absolute, no fragment.
+func checkRedirectURI(raw string) error {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return err
+	case !u.IsAbs():
+		return errors.New("not absolute")
+	case u.Fragment != "" || strings.Contains(raw, "#"):
+		return errors.New("has a fragment")
+	}
+	return nil
+}
+
+// validScopeToken reports whether s is a scope-token of RFC 6749 §3.3:
+// 1*( %x21 / %x23-5B / %x5D-7E ).
+func validScopeToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x21 || c == 0x22 || c == 0x5c || c > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+func (t TokenTTLs) withDefaults() (TokenTTLs, error) {
+	if t.AccessTTL < 0 || t.RefreshTTL < 0 || t.CodeTTL < 0 {
+		return t, errors.New("tokens: negative ttl")
+	}
+	if t.AccessTTL == 0 {
+		t.AccessTTL = DefaultAccessTTL
+	}
+	if t.RefreshTTL == 0 {
+		t.RefreshTTL = DefaultRefreshTTL
+	}
+	if t.CodeTTL == 0 {
+		t.CodeTTL = DefaultCodeTTL
+	}
+	return t, nil
+}

@@ -1,0 +1,66 @@
+package oauth
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+)
+
+// revoke is the revocation endpoint of RFC 7009 §2.1. Revoking a refresh
+// token revokes its whole chain, access tokens included ("SHOULD also
+// invalidate all access tokens based on the same authorization grant");
+// revoking an access token revokes only that token.
+func (s *Server) revoke(c *gin.Context) {
+	form, ferr := parseForm(c, append([]string{"token", "token_type_hint"}, clientParams...)...)
+	if ferr != nil {
+		writeError(c, ferr)
+		return
+	}
+	cl, ok := s.authenticateClient(c, form, "revoke")
+	if !ok {
+		return
+	}
+	value := form.Get("token")
+	if value == "" {
+		writeError(c, ErrInvalidRequest.WithDescription("The token parameter is required."))
+		return
+	}
+	switch TokenKind(form.Get("token_type_hint")) {
+	case "", AccessToken, RefreshToken:
+	default:
+		writeError(c, ErrUnsupportedTokenType)
+		return
+	}
+	ctx := c.Request.Context()
+	rec, err := s.store.GetToken(ctx, hashToken(value))
+	switch {
+	case errors.Is(err, ErrNotFound):
+		// §2.2: "invalid tokens do not cause an error response".
+		noStore(c)
+		c.Status(http.StatusOK)
+		return
+	case err != nil:
+		s.log.Error("oauth revoke", "client_id", cl.id, "err", err)
+		writeError(c, ErrServerError)
+		return
+	case rec.ClientID != cl.id:
+		// §2.1: the server "verifies whether the token was issued to the client
+		// making the revocation request. If this validation fails, the
+		// request is refused".
+		writeError(c, ErrUnauthorizedClient.WithDescription("The token was issued to another client."))
+		return
+	}
+	if rec.Kind == RefreshToken {
+		err = s.store.RevokeChain(ctx, rec.ChainID)
+	} else {
+		err = s.store.RevokeToken(ctx, rec.Hash)
+	}
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		s.log.Error("oauth revoke", "client_id", cl.id, "err", err)
+		writeError(c, ErrServerError)
+		return
+	}
+	noStore(c)
+	c.Status(http.StatusOK)
+}

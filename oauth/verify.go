@@ -1,0 +1,29 @@
+package oauth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// VerifyAccessToken checks a bearer token (RFC 6750 §2.1) presented to a
+// protected resource. It returns nil for an active access token, an error
+// wrapping ErrInvalidToken for a missing, unknown, expired or revoked one, and
+// any other error if the store failed.
+func (s *Server) VerifyAccessToken(ctx context.Context, token string) error {
+	if token == "" {
+		return fmt.Errorf("%w: missing", ErrInvalidToken)
+	}
+	rec, err := s.store.GetToken(ctx, hashToken(token))
+	switch {
+	case errors.Is(err, ErrNotFound), err == nil && rec.Kind != AccessToken:
+		return fmt.Errorf("%w: unknown", ErrInvalidToken)
+	case err != nil:
+		return fmt.Errorf("verify access token: %w", err)
+	case rec.Revoked:
+		return fmt.Errorf("%w: revoked", ErrInvalidToken)
+	case !s.now().Before(rec.ExpiresAt):
+		return fmt.Errorf("%w: expired", ErrInvalidToken)
+	}
+	return nil
+}
