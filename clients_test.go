@@ -285,6 +285,9 @@ func runClientCommand(t *testing.T, env []string, args ...string) clientResult {
 // clientsGateway is a hellogw process started from a fresh build.
 type clientsGateway struct {
 	URL string // http://host:port
+	// Stop sends SIGTERM and checks that the process exits 0; the test's
+	// cleanup calls it too, so calling it early (to restart) is optional.
+	Stop func()
 
 	mu     sync.Mutex
 	output bytes.Buffer // stderr and stdout, line by line
@@ -356,30 +359,34 @@ func startClientsGateway(t *testing.T, args ...string) *clientsGateway {
 		exited <- cmd.Wait()
 	}()
 
-	t.Cleanup(func() {
-		defer func() {
-			if t.Failed() {
-				t.Logf("hellogw output:\n%s", gw.logs())
+	var stopOnce sync.Once
+	gw.Stop = func() {
+		stopOnce.Do(func() {
+			defer func() {
+				if t.Failed() {
+					t.Logf("hellogw output:\n%s", gw.logs())
+				}
+			}()
+			select {
+			case err := <-exited:
+				t.Errorf("hellogw exited before the test ended: %v", err)
+				return
+			default:
 			}
-		}()
-		select {
-		case err := <-exited:
-			t.Errorf("hellogw exited before the test ended: %v", err)
-			return
-		default:
-		}
-		if !assert.NoError(t, cmd.Process.Signal(syscall.SIGTERM)) {
-			return
-		}
-		select {
-		case err := <-exited:
-			assert.NoError(t, err, "hellogw must exit 0 after SIGTERM")
-		case <-time.After(20 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-			t.Errorf("hellogw did not exit within 20s of SIGTERM")
-		}
-	})
+			if !assert.NoError(t, cmd.Process.Signal(syscall.SIGTERM)) {
+				return
+			}
+			select {
+			case err := <-exited:
+				assert.NoError(t, err, "hellogw must exit 0 after SIGTERM")
+			case <-time.After(20 * time.Second):
+				_ = cmd.Process.Kill()
+				<-exited
+				t.Errorf("hellogw did not exit within 20s of SIGTERM")
+			}
+		})
+	}
+	t.Cleanup(gw.Stop)
 
 	select {
 	case addr := <-addrc:

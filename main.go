@@ -28,6 +28,7 @@ import (
 	"github.com/hellogw/hellogw/config"
 	"github.com/hellogw/hellogw/gateway"
 	"github.com/hellogw/hellogw/gen"
+	"github.com/hellogw/hellogw/oauth"
 	"github.com/hellogw/hellogw/wsdl"
 )
 
@@ -45,6 +46,13 @@ func main() {
 // Main parses args and runs; it returns the exit code.
 func (m *Main) Main(ctx context.Context, args []string) int {
 	defer m.logOut.Close()
+	if len(args) > 0 && args[0] == "hash-secret" {
+		if err := m.hashSecret(args[1:]); err != nil {
+			fmt.Fprintln(m.logOut, "hellogw hash-secret:", err)
+			return 2
+		}
+		return 0
+	}
 	if err := m.ParseFlags(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -65,12 +73,16 @@ type Main struct {
 	PublicURL  string
 	ConfigPath string
 	LogFormat  string
+	Store      string
 
 	// ShutdownTimeout bounds how long in-flight requests may drain.
 	ShutdownTimeout time.Duration
 
 	Logger *slog.Logger
 	logOut *logWriter
+	// Stdin and Stdout serve the hash-secret subcommand.
+	Stdin  io.Reader
+	Stdout io.Writer
 }
 
 // NewMain returns a Main with the defaults, logging to stderr.
@@ -79,9 +91,12 @@ func NewMain(stderr io.Writer) *Main {
 	return &Main{
 		Addr:            "127.0.0.1:8080",
 		LogFormat:       "text",
+		Store:           "./data/hellogw.db",
 		ShutdownTimeout: 10 * time.Second,
 		Logger:          slog.New(slog.NewTextHandler(out, nil)),
 		logOut:          out,
+		Stdin:           os.Stdin,
+		Stdout:          os.Stdout,
 	}
 }
 
@@ -92,6 +107,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&m.Addr, "addr", env("HELLOGW_ADDR", m.Addr), "listen address [HELLOGW_ADDR]")
 	fs.StringVar(&m.PublicURL, "public-url", env("HELLOGW_PUBLIC_URL", ""), "externally visible base URL, as in the WSDL's soap:address (default: from -addr) [HELLOGW_PUBLIC_URL]")
 	fs.StringVar(&m.ConfigPath, "config", env("HELLOGW_CONFIG", ""), "YAML config file (default: the embedded defaults) [HELLOGW_CONFIG]")
+	fs.StringVar(&m.Store, "store", env("HELLOGW_STORE", m.Store), "OAuth state: an SQLite file path, or a postgres:// URL shared by several nodes [HELLOGW_STORE]")
 	fs.StringVar(&m.LogFormat, "log-format", env("HELLOGW_LOG_FORMAT", m.LogFormat), "log format: text or json [HELLOGW_LOG_FORMAT]")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -140,17 +156,40 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	db, err := openStore(ctx, m.Store)
+	if err != nil {
+		return err
+	}
+	defer db.Close() // after the HTTP server has stopped
+	oauthCfg := cfg.OAuth
+	oauthCfg.Issuer = strings.TrimRight(public, "/")
+	oauthCfg.SessionKey = []byte(cfg.SessionKey)
+	authz, err := oauth.NewServer(oauthCfg, db, m.Logger, reg)
+	if err != nil {
+		return err
+	}
+	var tokens gateway.TokenVerifier
+	if cfg.SayHello.RequireToken {
+		tokens = tokenVerifier{authz}
+	}
 	gw, err := gateway.New(gateway.Config{
-		Service:   svc,
-		Binding:   binding,
-		PublicURL: public,
-		MaxBody:   cfg.MaxBodyBytes,
-		Logger:    m.Logger,
-		Registry:  reg,
+		Service:        svc,
+		Binding:        binding,
+		PublicURL:      public,
+		MaxBody:        cfg.MaxBodyBytes,
+		Logger:         m.Logger,
+		Registry:       reg,
+		Ready:          db.Ping,
+		TrustedProxies: cfg.TrustedProxies,
+		Tokens:         tokens,
 	})
 	if err != nil {
 		return err
 	}
+	authz.Register(gw.Routes())
+	sweepCtx, stopSweeper := context.WithCancel(context.Background())
+	defer stopSweeper()
+	go authz.RunSweeper(sweepCtx, 10*time.Minute)
 	if shadow != nil {
 		defer shadow.Wait() // after the drain: let the last comparisons finish
 		if cfg.Shadow.Admin {

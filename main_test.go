@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/bcrypt"
 )
 
 func TestPublicURLFor(t *testing.T) {
@@ -66,12 +67,13 @@ func TestMainExitCodes(t *testing.T) {
 
 	assert.Equal(t, 2, NewMain(&out).Main(t.Context(), []string{"-nope"}))
 	assert.Equal(t, 0, NewMain(&out).Main(t.Context(), []string{"-h"}))
-	assert.Equal(t, 1, NewMain(&out).Main(t.Context(), []string{"-addr", "127.0.0.1:0", "-config", bad}))
+	db := filepath.Join(t.TempDir(), "hellogw.db")
+	assert.Equal(t, 1, NewMain(&out).Main(t.Context(), []string{"-addr", "127.0.0.1:0", "-store", db, "-config", bad}))
 	assert.Contains(t, out.String(), "field greting not found", "a misspelt key is reported")
 
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan int)
-	go func() { done <- NewMain(&out).Main(ctx, []string{"-addr", "127.0.0.1:0"}) }()
+	go func() { done <- NewMain(&out).Main(ctx, []string{"-addr", "127.0.0.1:0", "-store", db}) }()
 	require.Eventually(t, func() bool { return strings.Contains(out.String(), "msg=listening") }, 10*time.Second, 10*time.Millisecond)
 	cancel()
 	assert.Equal(t, 0, <-done, "a signal drains and exits 0")
@@ -103,4 +105,33 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+func TestHashSecret(t *testing.T) {
+	run := func(stdin string, args ...string) (int, string, string) {
+		var out, errOut syncBuffer
+		m := NewMain(&errOut)
+		m.Stdin, m.Stdout = strings.NewReader(stdin), &out
+		code := m.Main(t.Context(), append([]string{"hash-secret"}, args...))
+		return code, out.String(), errOut.String()
+	}
+
+	code, out, _ := run("demo-secret\n")
+	require.Equal(t, 0, code)
+	hash := strings.TrimPrefix(strings.TrimSpace(out), "hash: ")
+	assert.True(t, strings.HasPrefix(hash, "$2"), "a bcrypt hash: %q", out)
+	assert.NoError(t, bcrypt.CompareHashAndPassword([]byte(hash), []byte("demo-secret")))
+
+	code, out, _ = run("", "-generate")
+	require.Equal(t, 0, code)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	require.Len(t, lines, 2)
+	secret := strings.TrimPrefix(lines[0], "secret: ")
+	assert.GreaterOrEqual(t, len(secret), 32)
+	assert.Regexp(t, `^[A-Za-z0-9_-]+$`, secret, "URL-safe, so Basic auth encoded or raw agree")
+	assert.NoError(t, bcrypt.CompareHashAndPassword([]byte(strings.TrimPrefix(lines[1], "hash: ")), []byte(secret)))
+
+	code, _, errOut := run("")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, "no secret on standard input")
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/hellogw/hellogw/oauth"
 )
 
 // Config is the configuration file's schema (SPEC "Config file").
@@ -24,7 +26,32 @@ type Config struct {
 	Backend Backend `yaml:"backend"`
 	// Shadow is an optional second backend, compared in the background.
 	Shadow Shadow `yaml:"shadow"`
+	// SayHello holds the sayHello operation's settings.
+	SayHello SayHello `yaml:"sayhello"`
+	// OAuth is the authorization server's clients, users and token
+	// lifetimes: the clients, users and tokens sections.
+	OAuth oauth.Config `yaml:",inline"`
+	// SessionKey signs the login sessions and forms of /authorize. Empty
+	// means a random key per process, which is right for one node; nodes
+	// behind one load balancer need the same key (at least 32 characters).
+	SessionKey string `yaml:"session_key"`
+	// TrustedProxies are the reverse proxies (IPs or CIDRs) whose
+	// X-Forwarded-For names the client, for logs and login throttling.
+	// None by default: the client is the peer address.
+	TrustedProxies []string `yaml:"trusted_proxies"`
 }
+
+// SayHello is the sayhello section.
+type SayHello struct {
+	// RequireToken asks for an OAuth bearer access token from this
+	// gateway on both wire formats. The reference tags sayHello "Skips
+	// Authentication", so the default is false.
+	RequireToken bool `yaml:"require_token"`
+}
+
+// minSessionKey is the shortest session_key accepted: 256 bits of a random
+// printable key.
+const minSessionKey = 32
 
 // Backend kinds.
 const (
@@ -118,6 +145,9 @@ func Load(path string) (Config, error) {
 	}
 	if cfg.MaxBodyBytes <= 0 {
 		return cfg, fmt.Errorf("config %s: max_body_bytes must be positive", path)
+	}
+	if k := len(cfg.SessionKey); k > 0 && k < minSessionKey {
+		return cfg, fmt.Errorf("config %s: session_key is %d characters; use at least %d (hellogw hash-secret -generate makes one)", path, k, minSessionKey)
 	}
 	if err := cfg.checkMigration(); err != nil {
 		return cfg, fmt.Errorf("config %s: %w", path, err)

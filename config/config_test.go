@@ -104,3 +104,62 @@ shadow:
 		})
 	}
 }
+
+// TestSpecExample loads SPEC's whole example config file.
+func TestSpecExample(t *testing.T) {
+	cfg, err := load(t, `
+greeting: "Hello, {firstName}!"      # template; the default is exactly this
+sayhello:
+  require_token: false                # the reference tags sayHello "Skips Authentication"
+clients:                              # OAuth clients
+  - id: demo-app
+    secret: demo-secret               # or secret_hash: a bcrypt/argon2 hash
+    redirect_uris: ["http://127.0.0.1:9999/callback"]
+    scopes: ["hello"]
+users:                                # resource owners who log in at /authorize
+  - username: alice
+    password: alice-password          # or password_hash
+tokens:
+  access_ttl: 1h
+  refresh_ttl: 720h
+  code_ttl: 5m
+backend:                              # who answers sayHello (see "Migration")
+  kind: local                         # local | json | soap
+  url: ""                             # upstream base URL for json / soap
+  timeout: 2s
+shadow:                               # optional second backend, compared in the background
+  kind: ""                            # "" (off) | local | json | soap
+  url: ""
+`)
+	require.NoError(t, err)
+	assert.False(t, cfg.SayHello.RequireToken)
+	require.Len(t, cfg.OAuth.Clients, 1)
+	c := cfg.OAuth.Clients[0]
+	assert.Equal(t, "demo-app", c.ID)
+	assert.Equal(t, "demo-secret", c.Secret)
+	assert.Equal(t, []string{"http://127.0.0.1:9999/callback"}, c.RedirectURIs)
+	assert.Equal(t, []string{"hello"}, c.Scopes)
+	require.Len(t, cfg.OAuth.Users, 1)
+	assert.Equal(t, "alice", cfg.OAuth.Users[0].Username)
+	assert.Equal(t, time.Hour, cfg.OAuth.Tokens.AccessTTL)
+	assert.Equal(t, 720*time.Hour, cfg.OAuth.Tokens.RefreshTTL)
+	assert.Equal(t, 5*time.Minute, cfg.OAuth.Tokens.CodeTTL)
+}
+
+func TestOAuthSettings(t *testing.T) {
+	cfg, err := load(t, `
+sayhello: {require_token: true}
+session_key: 0123456789abcdef0123456789abcdef
+trusted_proxies: ["10.0.0.0/8"]
+`)
+	require.NoError(t, err)
+	assert.True(t, cfg.SayHello.RequireToken)
+	assert.Equal(t, "0123456789abcdef0123456789abcdef", cfg.SessionKey)
+	assert.Equal(t, []string{"10.0.0.0/8"}, cfg.TrustedProxies)
+
+	_, err = load(t, "session_key: short\n")
+	assert.ErrorContains(t, err, "session_key is 5 characters; use at least 32")
+
+	_, err = load(t, "sayhello: {require_tokens: true}\n")
+	assert.ErrorContains(t, err, "field require_tokens not found", "a misspelt key is an error")
+}

@@ -40,6 +40,10 @@ type Config struct {
 	Registry *prometheus.Registry
 	// Ready, if set, is asked by /readyz whether dependencies are up.
 	Ready func(context.Context) error
+	// TrustedProxies are the proxies (IPs or CIDRs) whose X-Forwarded-For
+	// is believed when logging and throttling by client address; none
+	// when empty.
+	TrustedProxies []string
 	// Tokens, if set, makes sayHello require a bearer access token that it
 	// accepts, on every wire format (sayhello.require_token).
 	Tokens TokenVerifier
@@ -115,6 +119,9 @@ func New(cfg Config) (*Gateway, error) {
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
 	e.RedirectTrailingSlash = false
+	if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("gateway: trusted proxies: %w", err)
+	}
 	e.HandleMethodNotAllowed = true
 	e.Use(g.observe, gin.CustomRecovery(g.recovered))
 	e.NoRoute(func(c *gin.Context) {

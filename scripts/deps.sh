@@ -4,8 +4,9 @@
 set -euo pipefail
 
 case "${1:-test}" in
-  # real SOAP clients for the integration tests: PHP, Perl, node-soap
-  test)  pkgs=(php-cli php-soap libsoap-lite-perl)
+  # real SOAP clients for the integration tests: PHP, Perl, node-soap;
+  # Chromium for the OAuth pages
+  test)  pkgs=(php-cli php-soap libsoap-lite-perl chromium)
          command -v npm >/dev/null || pkgs+=(nodejs npm) ;;
   bench) pkgs=(wrk) ;;
   *) echo "usage: $0 test|bench" >&2; exit 2 ;;

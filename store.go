@@ -1,0 +1,51 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/hellogw/hellogw/gateway"
+	"github.com/hellogw/hellogw/oauth"
+	"github.com/hellogw/hellogw/oauth/postgres"
+	"github.com/hellogw/hellogw/oauth/sqlite"
+)
+
+// store is what main needs of an OAuth store: the store itself, a health
+// check for /readyz, and closing.
+type store interface {
+	oauth.Store
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// openStore opens the store -store names: a postgres:// URL, shared by any
+// number of nodes, or else the path of an SQLite file.
+func openStore(ctx context.Context, dsn string) (store, error) {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		db, err := postgres.Open(ctx, dsn)
+		if err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+		return db, nil
+	}
+	db, err := sqlite.Open(ctx, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store %s: %w", dsn, err)
+	}
+	return db, nil
+}
+
+// tokenVerifier lets the gateway check bearer tokens with the OAuth server,
+// translating its sentinel into the gateway's: the two packages do not
+// import each other.
+type tokenVerifier struct{ srv *oauth.Server }
+
+func (v tokenVerifier) VerifyAccessToken(ctx context.Context, token string) error {
+	err := v.srv.VerifyAccessToken(ctx, token)
+	if errors.Is(err, oauth.ErrInvalidToken) {
+		return fmt.Errorf("%w: %w", gateway.ErrInvalidToken, err)
+	}
+	return err
+}
