@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 
@@ -24,26 +25,20 @@ type introspection struct {
 // only about its own tokens; any other token, like an unknown, expired or
 // revoked one, is {"active":false} (§2.2, and §4 against token scanning).
 func (s *Server) introspect(c *gin.Context) {
-	form, ferr := parseForm(c, append([]string{"token", "token_type_hint"}, clientParams...)...)
-	if ferr != nil {
-		writeError(c, ferr)
-		return
-	}
-	cl, ok := s.authenticateClient(c, form, "introspect")
+	cl, form, ok := s.tokenManagementRequest(c, "introspect")
 	if !ok {
 		return
 	}
-	value := form.Get("token")
-	if value == "" {
-		writeError(c, ErrInvalidRequest.WithDescription("The token parameter is required."))
+	rec, err := s.store.GetToken(c.Request.Context(), hashToken(form.Get("token")))
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		// A store failure is not "inactive": the caller would take a
+		// valid token for a revoked one.
+		s.log.Error("oauth introspect", "client_id", cl.id, "err", err)
+		writeError(c, ErrServerError)
 		return
 	}
 	noStore(c)
-	rec, err := s.store.GetToken(c.Request.Context(), hashToken(value))
 	if err != nil || rec.ClientID != cl.id || rec.Revoked || rec.Used || !s.now().Before(rec.ExpiresAt) {
-		if err != nil {
-			s.log.Debug("oauth introspect: inactive", "client_id", cl.id, "err", err)
-		}
 		c.JSON(http.StatusOK, introspection{Active: false})
 		return
 	}

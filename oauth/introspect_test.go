@@ -57,4 +57,12 @@ func TestIntrospect(t *testing.T) {
 		resp, body := e.do(t, tokenRequest{path: oauth.IntrospectPath, form: formOf("token", tok.AccessToken)})
 		require.Equal(t, http.StatusUnauthorized, resp.StatusCode, body)
 	})
+	t.Run("ErrStoreDown", func(t *testing.T) {
+		// Last: it closes the store. A store failure is a server_error,
+		// never "inactive", which a resource server takes for revoked.
+		require.NoError(t, e.store.Close())
+		resp, body := e.do(t, tokenRequest{path: oauth.IntrospectPath, basic: demoBasic, form: formOf("token", tok.AccessToken)})
+		require.Equal(t, http.StatusInternalServerError, resp.StatusCode, body)
+		assert.Equal(t, "server_error", jsonBody(t, body)["error"])
+	})
 }

@@ -3,6 +3,7 @@ package oauth
 import (
 	"errors"
 	"net/http"
+	"net/url"
 
 	"github.com/gin-gonic/gin"
 )
@@ -12,18 +13,8 @@ import (
 // invalidate all access tokens based on the same authorization grant");
 // revoking an access token revokes only that token.
 func (s *Server) revoke(c *gin.Context) {
-	form, ferr := parseForm(c, append([]string{"token", "token_type_hint"}, clientParams...)...)
-	if ferr != nil {
-		writeError(c, ferr)
-		return
-	}
-	cl, ok := s.authenticateClient(c, form, "revoke")
+	cl, form, ok := s.tokenManagementRequest(c, "revoke")
 	if !ok {
-		return
-	}
-	value := form.Get("token")
-	if value == "" {
-		writeError(c, ErrInvalidRequest.WithDescription("The token parameter is required."))
 		return
 	}
 	switch TokenKind(form.Get("token_type_hint")) {
@@ -33,7 +24,7 @@ func (s *Server) revoke(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	rec, err := s.store.GetToken(ctx, hashToken(value))
+	rec, err := s.store.GetToken(ctx, hashToken(form.Get("token")))
 	switch {
 	case errors.Is(err, ErrNotFound):
 		// §2.2: "invalid tokens do not cause an error response".
@@ -63,4 +54,24 @@ func (s *Server) revoke(c *gin.Context) {
 	}
 	noStore(c)
 	c.Status(http.StatusOK)
+}
+
+// tokenManagementRequest reads what revocation (RFC 7009 §2.1) and
+// introspection (RFC 7662 §2.1) share: a form with a token and an optional
+// token_type_hint, from an authenticated client. It has answered the
+// request when ok is false.
+func (s *Server) tokenManagementRequest(c *gin.Context, endpoint string) (cl *client, form url.Values, ok bool) {
+	form, ferr := parseForm(c, append([]string{"token", "token_type_hint"}, clientParams...)...)
+	if ferr != nil {
+		writeError(c, ferr)
+		return nil, nil, false
+	}
+	if cl, ok = s.authenticateClient(c, form, endpoint); !ok {
+		return nil, nil, false
+	}
+	if form.Get("token") == "" {
+		writeError(c, ErrInvalidRequest.WithDescription("The token parameter is required."))
+		return nil, nil, false
+	}
+	return cl, form, true
 }
