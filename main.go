@@ -237,22 +237,21 @@ func (m *Main) service(cfg config.Config, binding *wsdl.Binding, core *gateway.C
 	if err != nil {
 		return nil, nil, err
 	}
-	b := cfg.Backend
-	primary, err := backend(op, core, b.Kind, gateway.UpstreamConfig{
-		URL: b.URL, Timeout: b.Timeout, MaxConns: b.MaxConns, ForwardAuthorization: b.ForwardAuthorization,
-		BreakerFailures: b.Breaker.Failures, BreakerCooldown: b.Breaker.Cooldown, Logger: m.Logger, Registerer: reg,
-	})
+	b, s := cfg.Backend, cfg.Shadow
+	upstream := func(url string, timeout time.Duration, maxConns int, forwardAuth bool) gateway.UpstreamConfig {
+		return gateway.UpstreamConfig{
+			URL: url, Timeout: timeout, MaxConns: maxConns, ForwardAuthorization: forwardAuth,
+			BreakerFailures: b.Breaker.Failures, BreakerCooldown: b.Breaker.Cooldown, Logger: m.Logger, Registerer: reg,
+		}
+	}
+	primary, err := backend(op, core, b.Kind, upstream(b.URL, b.Timeout, b.MaxConns, b.ForwardAuthorization))
 	if err != nil {
 		return nil, nil, fmt.Errorf("backend: %w", err)
 	}
-	if cfg.Shadow.Kind == "" {
+	if s.Kind == "" {
 		return primary, nil, nil
 	}
-	s := cfg.Shadow
-	secondary, err := backend(op, core, s.Kind, gateway.UpstreamConfig{
-		URL: s.URL, Timeout: s.Timeout, MaxConns: s.MaxInFlight, ForwardAuthorization: s.ForwardAuthorization,
-		BreakerFailures: b.Breaker.Failures, BreakerCooldown: b.Breaker.Cooldown, Logger: m.Logger, Registerer: reg,
-	})
+	secondary, err := backend(op, core, s.Kind, upstream(s.URL, s.Timeout, s.MaxInFlight, s.ForwardAuthorization))
 	if err != nil {
 		return nil, nil, fmt.Errorf("shadow: %w", err)
 	}
