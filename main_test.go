@@ -7,13 +7,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/hellogw/hellogw/internal/syncbuf"
 )
 
 func TestPublicURLFor(t *testing.T) {
@@ -61,7 +62,7 @@ func TestParseFlags(t *testing.T) {
 }
 
 func TestMainExitCodes(t *testing.T) {
-	var out syncBuffer
+	var out syncbuf.Buffer
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
 	require.NoError(t, os.WriteFile(bad, []byte("greting: typo\n"), 0o600))
 
@@ -81,7 +82,7 @@ func TestMainExitCodes(t *testing.T) {
 }
 
 func TestLogWriterFlushesOnItsOwn(t *testing.T) {
-	var out syncBuffer
+	var out syncbuf.Buffer
 	lw := newLogWriter(&out, 10*time.Millisecond)
 	defer lw.Close()
 	_, err := lw.Write([]byte("line\n"))
@@ -89,27 +90,9 @@ func TestLogWriterFlushesOnItsOwn(t *testing.T) {
 	assert.Eventually(t, func() bool { return out.String() == "line\n" }, 5*time.Second, 5*time.Millisecond)
 }
 
-// syncBuffer is a bytes.Buffer safe for the flusher and the test at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestHashSecret(t *testing.T) {
 	run := func(stdin string, args ...string) (int, string, string) {
-		var out, errOut syncBuffer
+		var out, errOut syncbuf.Buffer
 		m := NewMain(&errOut)
 		m.Stdin, m.Stdout = strings.NewReader(stdin), &out
 		code := m.Main(t.Context(), append([]string{"hash-secret"}, args...))

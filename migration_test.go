@@ -19,12 +19,13 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/hellogw/hellogw/internal/syncbuf"
 )
 
 // TestMigration runs each direction of the bridge, the shadow cases and the upstream
@@ -269,7 +270,7 @@ func startLegacySOAP(t *testing.T, fault string) string {
 	cmd := exec.Command("php", "-S", addr, script)
 	cmd.Dir = t.TempDir()
 	cmd.Env = append(os.Environ(), "HELLO_WSDL="+wsdlPath, "HELLO_FAULT="+fault)
-	var out syncWriter
+	var out syncbuf.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() {
@@ -287,24 +288,6 @@ func startLegacySOAP(t *testing.T, fault string) string {
 		return err == nil
 	}, 10*time.Second, 50*time.Millisecond, "php -S did not listen on %s", addr)
 	return "http://" + addr + "/"
-}
-
-// syncWriter collects a process's output.
-type syncWriter struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (w *syncWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *syncWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
 }
 
 // postJSON posts {"firstName": name} and returns the status and the decoded body.

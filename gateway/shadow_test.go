@@ -17,6 +17,7 @@ import (
 
 	"github.com/hellogw/hellogw/gateway"
 	"github.com/hellogw/hellogw/gen"
+	"github.com/hellogw/hellogw/internal/syncbuf"
 )
 
 // fakeService is a gen.Hello_PortType whose answer is a function.
@@ -41,24 +42,6 @@ func coreWith(tb testing.TB, template string) *gateway.Core {
 	return c
 }
 
-// syncBuffer is a log sink that the shadow's goroutines may write to.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type shadowReport struct {
 	Results map[string]uint64
 	Dropped uint64
@@ -67,9 +50,9 @@ type shadowReport struct {
 
 // newShadowGateway serves a Shadow of primary and secondary behind the
 // router, with GET /admin/shadow, and returns what it logs and counts.
-func newShadowGateway(t *testing.T, primary, secondary gen.Hello_PortType, cfg gateway.ShadowConfig) (*gateway.Gateway, *gateway.Shadow, *syncBuffer, *prometheus.Registry) {
+func newShadowGateway(t *testing.T, primary, secondary gen.Hello_PortType, cfg gateway.ShadowConfig) (*gateway.Gateway, *gateway.Shadow, *syncbuf.Buffer, *prometheus.Registry) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	reg := prometheus.NewRegistry()
 	cfg.Logger, cfg.Registerer = slog.New(slog.NewTextHandler(logs, nil)), reg
 	s, err := gateway.NewShadow(primary, secondary, cfg)

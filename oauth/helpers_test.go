@@ -1,7 +1,6 @@
 package oauth_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -25,6 +24,7 @@ import (
 	"golang.org/x/oauth2"
 	"gopkg.in/yaml.v3"
 
+	"github.com/hellogw/hellogw/internal/syncbuf"
 	"github.com/hellogw/hellogw/oauth"
 	"github.com/hellogw/hellogw/oauth/sqlite"
 )
@@ -69,25 +69,7 @@ type env struct {
 	cfg   oauth.Config
 	// handler is the gin engine behind ts.
 	handler http.Handler
-	logs    *lockedBuffer // the server's JSON log
-}
-
-// lockedBuffer is a bytes.Buffer safe for concurrent use.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	logs    *syncbuf.Buffer // the server's JSON log
 }
 
 // loadConfig reads testdata/oauth/config.yaml.
@@ -103,7 +85,7 @@ func loadConfig(tb testing.TB) oauth.Config {
 // newEnv starts a server with the test config, changed by edit if not nil.
 func newEnv(tb testing.TB, edit func(*oauth.Config)) *env {
 	tb.Helper()
-	e := &env{clock: &clock{t: time.Now()}, reg: prometheus.NewRegistry(), path: filepath.Join(tb.TempDir(), "oauth.db"), logs: &lockedBuffer{}}
+	e := &env{clock: &clock{t: time.Now()}, reg: prometheus.NewRegistry(), path: filepath.Join(tb.TempDir(), "oauth.db"), logs: &syncbuf.Buffer{}}
 	cfg := loadConfig(tb)
 	cfg.Now = e.clock.Now
 	if edit != nil {
