@@ -20,10 +20,14 @@ run: build ## run the gateway on the embedded default config (127.0.0.1:8080)
 deps: ## install what the tests need (Debian packages), when missing
 	@./scripts/deps.sh test
 
-test: deps ## run every test: vet, gofmt, unit, real clients, fuzz seeds, with -race
+test: deps ## run every test: gofmt, vet, unit, real clients, browser, PostgreSQL, fuzz seeds, with -race
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' | grep -v '^gen/'))" || { echo "not gofmt'ed:"; gofmt -l $$(git ls-files '*.go' | grep -v '^gen/'); exit 1; }
 	$(GO) vet ./...
-	$(GO) test -race -count=1 -timeout 15m ./...
+	@# A throwaway PostgreSQL on loopback (scripts/postgres.sh); the outage
+	@# tests stop and start it, so they run after the rest, on their own.
+	eval "$$(./scripts/postgres.sh start)" && \
+	  $(GO) test -race -count=1 -timeout 15m -skip '^TestOutage' ./... && \
+	  HELLOGW_TEST_POSTGRES_CTL=$(CURDIR)/scripts/postgres.sh $(GO) test -race -count=1 -timeout 5m -run '^TestOutage' ./oauth/postgres .
 
 gen: ## regenerate gen/ from wsdl/ with gowsdl
 	$(GO) generate ./wsdl
