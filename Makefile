@@ -27,7 +27,7 @@ test: deps ## run every test: gofmt, vet, unit, real clients, browser, PostgreSQ
 	@# tests stop and start it, so they run after the rest, on their own.
 	eval "$$(./scripts/postgres.sh start)" && \
 	  $(GO) test -race -count=1 -timeout 15m -skip '^TestOutage' ./... && \
-	  HELLOGW_TEST_POSTGRES_CTL=$(CURDIR)/scripts/postgres.sh $(GO) test -race -count=1 -timeout 5m -run '^TestOutage' ./oauth/postgres .
+	  HELLOGW_TEST_POSTGRES_CTL=$(CURDIR)/scripts/postgres.sh $(GO) test -race -count=1 -p 1 -timeout 5m -run '^TestOutage' ./oauth/postgres .
 
 gen: ## regenerate gen/ from wsdl/ with gowsdl
 	$(GO) generate ./wsdl

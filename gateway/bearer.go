@@ -38,7 +38,9 @@ func (g *Gateway) checkBearer(c *gin.Context) *Error {
 		c.Header("WWW-Authenticate", wwwAuthenticate)
 		return errorf(KindUnauthorized, "a bearer access token is required (Authorization: Bearer …)")
 	}
-	err := g.tokens.VerifyAccessToken(c.Request.Context(), token)
+	ctx, cancel := context.WithTimeout(c.Request.Context(), g.timeout)
+	defer cancel()
+	err := g.tokens.VerifyAccessToken(ctx, token)
 	switch {
 	case err == nil:
 		return nil

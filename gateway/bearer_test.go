@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/gin-gonic/gin"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -128,4 +131,31 @@ func TestServiceErrors(t *testing.T) {
 		assert.Equal(t, tc.detail, f.reason)
 		assert.NotContains(t, s.Body.String()+w.Body.String(), "secret internal detail")
 	}
+}
+
+// TestStoreTimeout: a token store that stops answering fails the request
+// after StoreTimeout instead of hanging it, on the bearer check and on the
+// routes added through Routes.
+func TestStoreTimeout(t *testing.T) {
+	hang := func(ctx context.Context) error {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	g := newGateway(t, func(c *gateway.Config) {
+		c.StoreTimeout = 50 * time.Millisecond
+		c.Tokens = verifierFunc(func(ctx context.Context, _ string) error { return hang(ctx) })
+	})
+	g.Routes().GET("/store", func(c *gin.Context) {
+		if err := hang(c.Request.Context()); err != nil {
+			c.String(http.StatusServiceUnavailable, err.Error())
+		}
+	})
+
+	start := time.Now()
+	w := do(g, "POST", "/sayHello", "application/json", strings.NewReader(`{"firstName":"Ada"}`), "Authorization", "Bearer x")
+	assert.Equal(t, http.StatusServiceUnavailable, w.Code)
+	w = do(g, "GET", "/store", "", nil)
+	assert.Equal(t, http.StatusServiceUnavailable, w.Code)
+	assert.Equal(t, "context deadline exceeded", w.Body.String())
+	assert.Less(t, time.Since(start), 5*time.Second)
 }

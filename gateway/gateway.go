@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
@@ -44,6 +45,10 @@ type Config struct {
 	// is believed when logging and throttling by client address; none
 	// when empty.
 	TrustedProxies []string
+	// StoreTimeout bounds what a request may wait for the OAuth store: the
+	// bearer check, and every route added through Routes. Zero means
+	// DefaultStoreTimeout.
+	StoreTimeout time.Duration
 	// Tokens, if set, makes sayHello require a bearer access token that it
 	// accepts, on every wire format (sayhello.require_token).
 	Tokens TokenVerifier
@@ -62,6 +67,7 @@ type Gateway struct {
 	metrics *metrics
 	readyFn func(context.Context) error
 	tokens  TokenVerifier
+	timeout time.Duration
 	ready   atomic.Bool
 }
 
@@ -101,6 +107,10 @@ func New(cfg Config) (*Gateway, error) {
 		log:     cfg.Logger,
 		readyFn: cfg.Ready,
 		tokens:  cfg.Tokens,
+		timeout: cfg.StoreTimeout,
+	}
+	if g.timeout <= 0 {
+		g.timeout = DefaultStoreTimeout
 	}
 	if g.maxBody <= 0 {
 		g.maxBody = DefaultMaxBody
@@ -148,9 +158,22 @@ func New(cfg Config) (*Gateway, error) {
 // ServeHTTP implements http.Handler.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) { g.engine.ServeHTTP(w, r) }
 
+// DefaultStoreTimeout is StoreTimeout when the config gives none.
+const DefaultStoreTimeout = 5 * time.Second
+
 // Routes is where other components (the OAuth server) add their routes,
-// behind the same request ids, logs and metrics.
-func (g *Gateway) Routes() gin.IRoutes { return g.engine }
+// behind the same request ids, logs and metrics, and with StoreTimeout as
+// their requests' deadline, so that a store that stops answering (a
+// database behind a network that drops packets) fails them rather than
+// hanging them.
+func (g *Gateway) Routes() gin.IRoutes {
+	return g.engine.Group("", func(c *gin.Context) {
+		ctx, cancel := context.WithTimeout(c.Request.Context(), g.timeout)
+		defer cancel()
+		c.Request = c.Request.WithContext(ctx)
+		c.Next()
+	})
+}
 
 // SetReady says whether the gateway takes traffic: true once it listens,
 // false when it starts draining.

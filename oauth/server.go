@@ -121,7 +121,11 @@ func (s *Server) RunSweeper(ctx context.Context, interval time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			n, err := s.store.Sweep(ctx, s.now().Add(-sweepRetention))
+			// A round may take at most an interval: a store that hangs
+			// must not stop the sweeps that come after it.
+			roundCtx, cancel := context.WithTimeout(ctx, interval)
+			n, err := s.store.Sweep(roundCtx, s.now().Add(-sweepRetention))
+			cancel()
 			if err != nil && ctx.Err() == nil {
 				s.log.Error("oauth sweep", "err", err)
 				continue
