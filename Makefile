@@ -32,9 +32,10 @@ test: deps ## run every test: gofmt, vet, unit, real clients, browser, PostgreSQ
 gen: ## regenerate gen/ from wsdl/ with gowsdl
 	$(GO) generate ./wsdl
 
-lint: ## gofmt and go vet
+lint: ## gofmt, go vet and staticcheck
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' | grep -v '^gen/'))" || { gofmt -l $$(git ls-files '*.go' | grep -v '^gen/'); exit 1; }
 	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 bench-deps:
 	@./scripts/deps.sh bench

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -106,7 +105,7 @@ func TestOpen(t *testing.T) {
 	// Nodes starting at once on an empty schema: each migration once, also
 	// on a server whose default isolation level is SERIALIZABLE.
 	concurrent := func(t *testing.T, connURL string) {
-		errs := concurrently(8, func(int) error {
+		errs := storetest.Concurrently(8, func(int) error {
 			db, err := postgres.Open(t.Context(), connURL)
 			if err == nil {
 				_ = db.Close()
@@ -157,22 +156,6 @@ func TestOpen(t *testing.T) {
 
 func TestPing(t *testing.T) {
 	require.NoError(t, mustOpen(t, newSchema(t)).Ping(t.Context()))
-}
-
-// concurrently runs f n times at once and returns the errors.
-func concurrently(n int, f func(i int) error) []error {
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			errs[i] = f(i)
-		})
-	}
-	close(start)
-	wg.Wait()
-	return errs
 }
 
 // winner checks that exactly one error is nil and every other one is
@@ -244,7 +227,7 @@ func testMultiNode(t *testing.T, a, b *postgres.DB) {
 			for i := range tokens {
 				tokens[i] = storetest.NewToken(oauth.AccessToken, c.ChainID)
 			}
-			errs := concurrently(callers, func(i int) error {
+			errs := storetest.Concurrently(callers, func(i int) error {
 				return nodes[i%2].ExchangeCode(ctx, c.Hash, tokens[i])
 			})
 			won := winner(t, errs)
@@ -268,7 +251,7 @@ func testMultiNode(t *testing.T, a, b *postgres.DB) {
 			for i := range next {
 				next[i] = storetest.NewToken(oauth.RefreshToken, c.ChainID)
 			}
-			errs := concurrently(callers, func(i int) error {
+			errs := storetest.Concurrently(callers, func(i int) error {
 				return nodes[i%2].RotateRefreshToken(ctx, rt.Hash, next[i])
 			})
 			won := winner(t, errs)

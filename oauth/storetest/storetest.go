@@ -156,8 +156,9 @@ func testExchangeCode(t *testing.T, newStore func(t *testing.T) oauth.Store) {
 	})
 }
 
-// concurrently runs f n times at once and returns the errors.
-func concurrently(n int, f func(i int) error) []error {
+// Concurrently runs f n times at once, released together, and returns the
+// errors in order: the shape of every single-use race test.
+func Concurrently(n int, f func(i int) error) []error {
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	start := make(chan struct{})
@@ -192,7 +193,7 @@ func testExchangeCodeConcurrent(t *testing.T, s oauth.Store) {
 	c := NewCode()
 	require.NoError(t, s.CreateCode(ctx, c))
 	tokens := make([]*oauth.Token, 8)
-	errs := concurrently(len(tokens), func(i int) error {
+	errs := Concurrently(len(tokens), func(i int) error {
 		tokens[i] = NewToken(oauth.AccessToken, c.ChainID)
 		return s.ExchangeCode(ctx, c.Hash, tokens[i])
 	})
@@ -270,7 +271,7 @@ func testRotate(t *testing.T, newStore func(t *testing.T) oauth.Store) {
 func testRotateConcurrent(t *testing.T, s oauth.Store) {
 	ctx := context.Background()
 	_, rt := issue(t, s)
-	errs := concurrently(8, func(int) error {
+	errs := Concurrently(8, func(int) error {
 		return s.RotateRefreshToken(ctx, rt.Hash, NewToken(oauth.AccessToken, rt.ChainID), NewToken(oauth.RefreshToken, rt.ChainID))
 	})
 	exactlyOne(t, errs)
