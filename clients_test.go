@@ -284,7 +284,9 @@ func runClientCommand(t *testing.T, env []string, args ...string) clientResult {
 
 // clientsGateway is a hellogw process started from a fresh build.
 type clientsGateway struct {
-	URL string // http://host:port
+	URL string // http://host:port, or https:// when it serves TLS
+	// Process is the running binary, for tests that signal it.
+	Process *os.Process
 	// Stop sends SIGTERM and checks that the process exits 0; the test's
 	// cleanup calls it too, so calling it early (to restart) is optional.
 	Stop func()
@@ -310,6 +312,13 @@ func (g *clientsGateway) logs() string {
 // checking it exits 0.
 func startClientsGateway(t *testing.T, args ...string) *clientsGateway {
 	t.Helper()
+	return startGateway(t, &http.Client{Timeout: 2 * time.Second}, args...)
+}
+
+// startGateway is startClientsGateway asking /readyz with client, which
+// must trust the gateway's certificate when args make it serve TLS.
+func startGateway(t *testing.T, client *http.Client, args ...string) *clientsGateway {
+	t.Helper()
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "hellogw")
 	build := exec.Command("go", "build", "-o", bin, ".")
@@ -329,7 +338,7 @@ func startClientsGateway(t *testing.T, args ...string) *clientsGateway {
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())
 
-	gw := &clientsGateway{}
+	gw := &clientsGateway{Process: cmd.Process}
 	addrc := make(chan string, 1)
 	var readers sync.WaitGroup
 	for _, r := range []io.Reader{stderr, stdout} {
@@ -343,10 +352,15 @@ func startClientsGateway(t *testing.T, args ...string) *clientsGateway {
 				var rec struct {
 					Msg  string `json:"msg"`
 					Addr string `json:"addr"`
+					TLS  bool   `json:"tls"`
 				}
 				if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.Msg == "listening" && rec.Addr != "" {
+					scheme := "http://"
+					if rec.TLS {
+						scheme = "https://"
+					}
 					select {
-					case addrc <- rec.Addr:
+					case addrc <- scheme + rec.Addr:
 					default:
 					}
 				}
@@ -389,8 +403,7 @@ func startClientsGateway(t *testing.T, args ...string) *clientsGateway {
 	t.Cleanup(gw.Stop)
 
 	select {
-	case addr := <-addrc:
-		gw.URL = "http://" + addr
+	case gw.URL = <-addrc:
 	case err := <-exited:
 		exited <- err // for the cleanup
 		t.Fatalf("hellogw exited before logging \"listening\": %v", err)
@@ -398,7 +411,6 @@ func startClientsGateway(t *testing.T, args ...string) *clientsGateway {
 		t.Fatalf("hellogw did not log a JSON line with \"msg\":\"listening\" and \"addr\" within 30s")
 	}
 
-	client := &http.Client{Timeout: 2 * time.Second}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		var last string

@@ -52,6 +52,9 @@ type Config struct {
 	// Tokens, if set, makes sayHello require a bearer access token that it
 	// accepts, on every wire format (sayhello.require_token).
 	Tokens TokenVerifier
+	// ClientCerts, if set, verifies TLS client certificates against the
+	// configured client CA; nil when -tls-client-ca is not given.
+	ClientCerts ClientCertVerifier
 }
 
 // Gateway routes HTTP requests to the codecs. It is an http.Handler.
