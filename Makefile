@@ -20,24 +20,19 @@ run: build ## run the gateway on the embedded default config (127.0.0.1:8080)
 deps: ## install what the tests need (Debian packages), when missing
 	@./scripts/deps.sh test
 
-test: deps ## run every test: gofmt, vet, unit, real clients, browser, PostgreSQL, fuzz seeds, with -race
-	@test -z "$$(gofmt -l $$(git ls-files '*.go' | grep -v '^gen/'))" || { echo "not gofmt'ed:"; gofmt -l $$(git ls-files '*.go' | grep -v '^gen/'); exit 1; }
-	$(GO) vet ./...
-	@# A throwaway PostgreSQL on loopback (scripts/postgres.sh); the outage
-	@# tests stop and start it, so they run after the rest, on their own.
-	eval "$$(./scripts/postgres.sh start)" && \
-	  $(GO) test -race -count=1 -timeout 15m -skip '^TestOutage' ./... && \
-	  HELLOGW_TEST_POSTGRES_CTL=$(CURDIR)/scripts/postgres.sh $(GO) test -race -count=1 -p 1 -timeout 5m -run '^TestOutage' ./oauth/postgres .
+test: ## run every test, each stage timed (scripts/test.sh): deps, gofmt, vet, a throwaway PostgreSQL, go test -race, outage
+	@GO=$(GO) ./scripts/test.sh
 
 gen: ## regenerate gen/ from wsdl/ with gowsdl
 	$(GO) generate ./wsdl
 
-lint: ## gofmt, go vet and staticcheck
+lint: ## gofmt, go vet, staticcheck, and no build output tracked in git
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' | grep -v '^gen/'))" || { gofmt -l $$(git ls-files '*.go' | grep -v '^gen/'); exit 1; }
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+	./scripts/check-tracked.sh
 
-bench-deps:
+bench-deps: ## install wrk for make bench
 	@./scripts/deps.sh bench
 
 bench: bench-deps build ## Go benchmarks, then wrk load tests: bin/hellogw against a bare net/http server, and bridged against its upstream
