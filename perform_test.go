@@ -145,8 +145,8 @@ func TestPerformAuthorizationCode(t *testing.T) {
 
 		// What else reaches the loopback port does not end the flow.
 		for u, want := range map[string]int{
-			p.redirect + "?state=forged&code=stolen": http.StatusBadRequest,
-			p.redirect + "?state=forged&error=access_denied": http.StatusBadRequest,
+			p.redirect + "?state=forged&code=stolen":                     http.StatusBadRequest,
+			p.redirect + "?state=forged&error=access_denied":             http.StatusBadRequest,
 			strings.TrimSuffix(p.redirect, "/callback") + "/favicon.ico": http.StatusNotFound,
 		} {
 			resp, err := http.Get(u)
