@@ -39,7 +39,9 @@ func (g *Gateway) handleJSON(c *gin.Context) {
 		return
 	}
 	var req sayHelloRequest
-	if err := json.Unmarshal(body, &req); err != nil {
+	if name, ok := jsonFirstName(body); ok {
+		req.FirstName = &name
+	} else if err := json.Unmarshal(body, &req); err != nil {
 		writeProblem(c, jsonError(body, err))
 		return
 	}
