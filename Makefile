@@ -6,7 +6,7 @@ BIN       := bin/hellogw
 VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 FUZZTIME  ?= 60s
 
-.PHONY: help build run test gen lint bench fuzz deps bench-deps
+.PHONY: help build run example test gen lint bench fuzz deps bench-deps
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -16,6 +16,9 @@ build: ## build bin/hellogw
 
 run: build ## run the gateway on the embedded default config (127.0.0.1:8080)
 	./$(BIN)
+
+example: build ## run the gateway on examples/oauth.yaml: OAuth on, sayHello needs a token (README "Walkthrough")
+	./$(BIN) -config examples/oauth.yaml -store ./data/example.db
 
 deps: ## install what the tests need (Debian packages), when missing
 	@./scripts/deps.sh test

@@ -54,6 +54,16 @@ func (m *Main) Main(ctx context.Context, args []string) int {
 		}
 		return 0
 	}
+	if len(args) > 0 && args[0] == "perform" {
+		if err := m.perform(ctx, args[1:]); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return 0
+			}
+			fmt.Fprintln(m.logOut, "hellogw perform:", err)
+			return 1
+		}
+		return 0
+	}
 	if err := m.ParseFlags(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
