@@ -37,7 +37,9 @@ func (g *Gateway) handleJSON(c *gin.Context) {
 		return
 	}
 	var req sayHelloRequest
-	if err := json.Unmarshal(body, &req); err != nil {
+	if name, ok := jsonFirstName(body); ok {
+		req.FirstName = &name
+	} else if err := json.Unmarshal(body, &req); err != nil {
 		writeProblem(c, errorf(KindInvalid, "the body is not a sayHello request: %v", err))
 		return
 	}
