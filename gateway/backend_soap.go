@@ -174,26 +174,15 @@ func (b *SOAPBackend) decode(status int, _ string, body []byte) (string, *Error)
 }
 
 // readEnvelope parses body as a SOAP 1.1 (or 1.2) envelope, with the same
-// charset handling and DTD refusal as decodeEnvelope.
+// charset handling, strictness and limits as decodeEnvelope.
 func readEnvelope(body []byte) (*etree.Element, *soapVersion, *Error) {
-	body, err := toUTF8(body)
+	body, err := decodeCharset(body, "")
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := checkCharRefs(body); err != nil {
+	env, err := readXML(body, envelopeLimits)
+	if err != nil {
 		return nil, nil, err
-	}
-	doc := etree.NewDocument()
-	doc.ReadSettings.CharsetReader = charsetReader
-	if err := doc.ReadFromBytes(body); err != nil {
-		return nil, nil, errorf(KindInvalid, "not well-formed XML")
-	}
-	if hasDirective(&doc.Element) {
-		return nil, nil, errNoDTD
-	}
-	env := doc.Root()
-	if env == nil {
-		return nil, nil, errorf(KindInvalid, "no root element")
 	}
 	v := versionByNamespace(env.NamespaceURI())
 	if v == nil || env.Tag != "Envelope" {
