@@ -42,6 +42,8 @@ bench: bench-deps build ## Go benchmarks, then wrk load tests: bin/hellogw again
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	./scripts/loadtest.sh
 	./scripts/loadtest-bridge.sh
+	$(GO) run ./scripts/xmlflood -bin $(BIN)
 
 fuzz: ## fuzz the SOAP envelope decoder for FUZZTIME (default 60s)
 	$(GO) test -run '^$$' -fuzz FuzzDecodeEnvelope -fuzztime $(FUZZTIME) ./gateway
+	$(GO) test -run '^$$' -fuzz FuzzStrictXML -fuzztime $(FUZZTIME) ./gateway

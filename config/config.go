@@ -69,11 +69,90 @@ type Backend struct {
 	Timeout time.Duration `yaml:"timeout"`
 	// MaxConns bounds the connections open to the upstream (default 64).
 	MaxConns int `yaml:"max_conns"`
-	// ForwardAuthorization passes the caller's Authorization header on to
-	// the upstream (default false: no credential leaves the gateway).
+	// ForwardAuthorization passes the caller's bearer token on to the
+	// upstream: the same as identity.kind bearer.
 	ForwardAuthorization bool `yaml:"forward_authorization"`
+	// Identity is what the gateway presents to the upstream (default:
+	// nothing, no credential leaves the gateway).
+	Identity Identity `yaml:"identity"`
 	// Breaker tunes the circuit breaker in front of the upstream.
 	Breaker Breaker `yaml:"breaker"`
+}
+
+// Identity kinds: what the gateway presents to an upstream.
+const (
+	IdentityNone   = "none"   // nothing (the default)
+	IdentityBearer = "bearer" // the caller's bearer token, or one minted for its client
+	IdentityBasic  = "basic"  // HTTP Basic with username and password
+	IdentityWSSE   = "wsse"   // a WS-Security UsernameToken (soap upstreams)
+)
+
+// Identity is a backend's or shadow's identity section.
+type Identity struct {
+	// Kind is none (the default), bearer, basic or wsse.
+	Kind string `yaml:"kind"`
+	// MintFor (bearer) is the client whose minted token is presented for
+	// callers with no client of their own (sayHello unprotected).
+	MintFor string `yaml:"mint_for"`
+	// Username and Password (basic, wsse) are the credential presented.
+	// PasswordEnv names an environment variable to read the password
+	// from instead; Load resolves it into Password.
+	Username    string `yaml:"username"`
+	Password    string `yaml:"password" json:"-"`
+	PasswordEnv string `yaml:"password_env"`
+	// PasswordType (wsse) is text (the default, PasswordText) or digest
+	// (PasswordDigest with a fresh Nonce and Created on each call).
+	PasswordType string `yaml:"password_type"`
+}
+
+// String describes id without its password.
+func (id Identity) String() string {
+	return fmt.Sprintf("config.Identity{Kind:%q MintFor:%q Username:%q PasswordEnv:%q PasswordType:%q}", id.Kind, id.MintFor, id.Username, id.PasswordEnv, id.PasswordType)
+}
+
+// check validates the identity section of an upstream of the given kind,
+// folds forward_authorization into it and reads password_env.
+func (id *Identity) check(section, upstreamKind string, forwardAuthorization bool) error {
+	if forwardAuthorization {
+		if id.Kind != "" && id.Kind != IdentityBearer {
+			return bad(section+".forward_authorization", "is identity.kind bearer; it cannot go with kind %s: drop one of them", id.Kind)
+		}
+		id.Kind = IdentityBearer
+	}
+	switch {
+	case id.Kind != "" && id.Kind != IdentityNone && upstreamKind == KindLocal:
+		return bad(section+".identity", "is for kind json or soap, not %s", upstreamKind)
+	case id.Kind == IdentityWSSE && upstreamKind != KindSOAP:
+		return bad(section+".identity.kind", "wsse is for kind soap, not %s", upstreamKind)
+	case id.MintFor != "" && id.Kind != IdentityBearer:
+		return bad(section+".identity.mint_for", "is for kind bearer")
+	case id.PasswordType != "" && id.Kind != IdentityWSSE:
+		return bad(section+".identity.password_type", "is for kind wsse")
+	case id.PasswordType != "" && id.PasswordType != "text" && id.PasswordType != "digest":
+		return bad(section+".identity.password_type", "must be text or digest, not %q", id.PasswordType)
+	}
+	switch id.Kind {
+	case "", IdentityNone, IdentityBearer:
+		if id.Username != "" || id.Password != "" || id.PasswordEnv != "" {
+			return bad(section+".identity", "username and password are for kind basic or wsse")
+		}
+		return nil
+	case IdentityBasic, IdentityWSSE:
+	default:
+		return bad(section+".identity.kind", "must be none, bearer, basic or wsse, not %q", id.Kind)
+	}
+	switch {
+	case id.Username == "":
+		return bad(section+".identity.username", "is required for kind %s", id.Kind)
+	case (id.Password == "") == (id.PasswordEnv == ""):
+		return bad(section+".identity", "needs one of password and password_env")
+	case id.PasswordEnv != "":
+		id.Password = os.Getenv(id.PasswordEnv)
+		if id.Password == "" {
+			return bad(section+".identity.password_env", "$%s is empty or not set", id.PasswordEnv)
+		}
+	}
+	return nil
 }
 
 // Breaker is a circuit breaker's settings.
@@ -95,9 +174,9 @@ type Shadow struct {
 	URL string `yaml:"url"`
 	// Timeout bounds each shadow call (default: backend.timeout).
 	Timeout time.Duration `yaml:"timeout"`
-	// ForwardAuthorization passes the caller's Authorization header on to
-	// the shadow upstream too (default false).
-	ForwardAuthorization bool `yaml:"forward_authorization"`
+	// ForwardAuthorization and Identity are as for the backend.
+	ForwardAuthorization bool     `yaml:"forward_authorization"`
+	Identity             Identity `yaml:"identity"`
 	// MaxInFlight bounds the shadow calls running at once; beyond it a
 	// request is not shadowed, only counted as dropped (default 16).
 	MaxInFlight int `yaml:"max_in_flight"`
@@ -151,9 +230,12 @@ func Load(path string) (Config, error) {
 	if err := d.root.Decode(&cfg); err != nil { // check let through only what decodes
 		return cfg, &Error{File: path, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
 	}
-	var ke *keyError
-	if err := cfg.validate(); errors.As(err, &ke) {
-		return cfg, d.at(ke.path, ke.msg)
+	if err := cfg.validate(); err != nil {
+		var ke *keyError
+		if errors.As(err, &ke) {
+			return cfg, d.at(ke.path, ke.msg)
+		}
+		return cfg, &Error{File: path, Msg: err.Error()}
 	}
 	return cfg, nil
 }
@@ -192,6 +274,9 @@ func (cfg *Config) checkMigration() error {
 	if err := checkUpstream("backend", b.Kind, b.URL); err != nil {
 		return err
 	}
+	if err := b.Identity.check("backend", b.Kind, b.ForwardAuthorization); err != nil {
+		return err
+	}
 	switch {
 	case b.Timeout <= 0:
 		return bad("backend.timeout", positive+": use a Go duration such as 2s")
@@ -209,6 +294,9 @@ func (cfg *Config) checkMigration() error {
 		return nil
 	}
 	if err := checkUpstream("shadow", s.Kind, s.URL); err != nil {
+		return err
+	}
+	if err := s.Identity.check("shadow", s.Kind, s.ForwardAuthorization); err != nil {
 		return err
 	}
 	if s.Timeout == 0 {

@@ -82,5 +82,6 @@ start_postgres # not a background stage: its exports must reach this shell
 names+=(postgres) times+=("$(secs "$t0")")
 # Everything except the outage tests, which stop the server the others use.
 stage tests "$GO" test -race -count=1 -timeout 15m -skip '^TestOutage' "${gotestflags[@]}" ./...
+stage fuzz make --no-print-directory fuzz GO="$GO" FUZZTIME=10s
 stage outage env HELLOGW_TEST_POSTGRES_CTL="$PWD/scripts/postgres.sh" \
   "$GO" test -race -count=1 -p 1 -timeout 5m -run '^TestOutage' "${gotestflags[@]}" ./oauth/postgres .
