@@ -307,7 +307,7 @@ func (g *clientsGateway) logs() string {
 	return g.output.String()
 }
 
-// startClientsGateway builds the binary, starts it on a free port with JSON logs and any
+// startClientsGateway starts the binary (built once per run) on a free port with JSON logs and any
 // further args, waits for GET /readyz, and stops it with SIGTERM when the test ends,
 // checking it exits 0.
 func startClientsGateway(t *testing.T, args ...string) *clientsGateway {
@@ -320,12 +320,7 @@ func startClientsGateway(t *testing.T, args ...string) *clientsGateway {
 func startGateway(t *testing.T, client *http.Client, args ...string) *clientsGateway {
 	t.Helper()
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "hellogw")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "go build:\n%s", out)
-
-	cmd := exec.Command(bin, append([]string{"-addr", "127.0.0.1:0", "-log-format", "json"}, args...)...)
+	cmd := exec.Command(hellogwBinary(t), append([]string{"-addr", "127.0.0.1:0", "-log-format", "json"}, args...)...)
 	cmd.Dir = dir // anything written relative to the working directory stays in dir
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "HELLOGW_") {

@@ -54,6 +54,16 @@ func (m *Main) Main(ctx context.Context, args []string) int {
 		}
 		return 0
 	}
+	if len(args) > 0 && args[0] == "perform" {
+		if err := m.perform(ctx, args[1:]); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return 0
+			}
+			fmt.Fprintln(m.logOut, "hellogw perform:", err)
+			return 1
+		}
+		return 0
+	}
 	if err := m.ParseFlags(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -174,10 +184,6 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 
 	reg := prometheus.NewRegistry()
-	svc, shadow, err := m.service(cfg, binding, core, reg)
-	if err != nil {
-		return err
-	}
 	db, err := openStore(ctx, m.Store)
 	if err != nil {
 		return err
@@ -187,6 +193,10 @@ func (m *Main) Run(ctx context.Context) error {
 	oauthCfg.Issuer = strings.TrimRight(public, "/")
 	oauthCfg.SessionKey = []byte(cfg.SessionKey)
 	authz, err := oauth.NewServer(oauthCfg, db, m.Logger, reg)
+	if err != nil {
+		return err
+	}
+	svc, shadow, err := m.service(cfg, binding, core, reg, gateway.NewTokenCache(authz))
 	if err != nil {
 		return err
 	}
@@ -265,27 +275,36 @@ func (m *Main) Run(ctx context.Context) error {
 }
 
 // service builds what answers sayHello from the backend and shadow
-// sections: the core, an upstream, or a Shadow of two of them.
-func (m *Main) service(cfg config.Config, binding *wsdl.Binding, core *gateway.Core, reg prometheus.Registerer) (gen.Hello_PortType, *gateway.Shadow, error) {
+// sections: the core, an upstream, or a Shadow of two of them. Upstreams
+// that present minted bearer tokens share tokens.
+func (m *Main) service(cfg config.Config, binding *wsdl.Binding, core *gateway.Core, reg prometheus.Registerer, tokens *gateway.TokenCache) (gen.Hello_PortType, *gateway.Shadow, error) {
 	op, err := binding.SoleOperation()
 	if err != nil {
 		return nil, nil, err
 	}
 	b, s := cfg.Backend, cfg.Shadow
-	upstream := func(url string, timeout time.Duration, maxConns int, forwardAuth bool) gateway.UpstreamConfig {
+	upstream := func(url string, timeout time.Duration, maxConns int, id config.Identity) gateway.UpstreamConfig {
+		kind := id.Kind
+		if kind == config.IdentityNone {
+			kind = gateway.IdentityNone
+		}
 		return gateway.UpstreamConfig{
-			URL: url, Timeout: timeout, MaxConns: maxConns, ForwardAuthorization: forwardAuth,
+			URL: url, Timeout: timeout, MaxConns: maxConns,
+			Identity: gateway.UpstreamIdentity{
+				Kind: kind, Tokens: tokens, MintFor: id.MintFor,
+				Username: id.Username, Password: id.Password, Digest: id.PasswordType == "digest",
+			},
 			BreakerFailures: b.Breaker.Failures, BreakerCooldown: b.Breaker.Cooldown, Logger: m.Logger, Registerer: reg,
 		}
 	}
-	primary, err := backend(op, core, b.Kind, upstream(b.URL, b.Timeout, b.MaxConns, b.ForwardAuthorization))
+	primary, err := backend(op, core, b.Kind, upstream(b.URL, b.Timeout, b.MaxConns, b.Identity))
 	if err != nil {
 		return nil, nil, fmt.Errorf("backend: %w", err)
 	}
 	if s.Kind == "" {
 		return primary, nil, nil
 	}
-	secondary, err := backend(op, core, s.Kind, upstream(s.URL, s.Timeout, s.MaxInFlight, s.ForwardAuthorization))
+	secondary, err := backend(op, core, s.Kind, upstream(s.URL, s.Timeout, s.MaxInFlight, s.Identity))
 	if err != nil {
 		return nil, nil, fmt.Errorf("shadow: %w", err)
 	}

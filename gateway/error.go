@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"encoding/xml"
 	"errors"
 	"fmt"
 )
@@ -59,6 +60,9 @@ func (k Kind) clientFault() bool {
 type Error struct {
 	Kind    Kind
 	Message string
+	// NotUnderstood names the mandatory header blocks a KindMustUnderstand
+	// error is about, each once; SOAP 1.2 faults list them (part 1 §5.4.8).
+	NotUnderstood []xml.Name
 }
 
 func (e *Error) Error() string { return e.Message }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -72,6 +73,7 @@ type Gateway struct {
 	tokens  TokenVerifier
 	timeout time.Duration
 	ready   atomic.Bool
+	parses  chan struct{} // see parseSlot
 }
 
 // New builds a gateway. It serves the binding's one operation, at the path
@@ -111,6 +113,7 @@ func New(cfg Config) (*Gateway, error) {
 		readyFn: cfg.Ready,
 		tokens:  cfg.Tokens,
 		timeout: cfg.StoreTimeout,
+		parses:  make(chan struct{}, runtime.GOMAXPROCS(0)),
 	}
 	if g.timeout <= 0 {
 		g.timeout = DefaultStoreTimeout
@@ -138,22 +141,23 @@ func New(cfg Config) (*Gateway, error) {
 	e.HandleMethodNotAllowed = true
 	e.Use(g.observe, gin.CustomRecovery(g.recovered))
 	e.NoRoute(func(c *gin.Context) {
-		writeProblem(c, errorf(KindNotFound, "no such resource: %s", c.Request.URL.Path))
+		writeProblem(c, errorf(KindNotFound, "no such resource"))
 	})
 	e.NoMethod(func(c *gin.Context) {
-		writeProblem(c, errorf(KindMethodNotAllowed, "method %s is not allowed here", c.Request.Method))
+		writeProblem(c, errorf(KindMethodNotAllowed, "this method is not allowed here"))
 	})
 
+	r := withHead{e}
 	for _, p := range []string{port, port + "/"} {
-		e.POST(p, g.handlePort)
-		e.GET(p, g.handleWSDL)
+		r.POST(p, g.handlePort)
+		r.GET(p, g.handleWSDL)
 	}
-	e.POST(port+"/"+op.Name, g.handleJSON)
-	e.POST("/"+op.Name, g.handleJSON)
-	e.GET("/openapi.json", func(c *gin.Context) { c.Data(http.StatusOK, "application/json", g.openAPI) })
-	e.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok\n") })
-	e.GET("/readyz", g.handleReady)
-	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	r.POST(port+"/"+op.Name, g.handleJSON)
+	r.POST("/"+op.Name, g.handleJSON)
+	r.GET("/openapi.json", func(c *gin.Context) { c.Data(http.StatusOK, "application/json", g.openAPI) })
+	r.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok\n") })
+	r.GET("/readyz", g.handleReady)
+	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
 	g.engine = e
 	return g, nil
 }
@@ -169,13 +173,36 @@ const DefaultStoreTimeout = 5 * time.Second
 // their requests' deadline, so that a store that stops answering (a
 // database behind a network that drops packets) fails them rather than
 // hanging them.
+//
+// A GET route added here answers HEAD too, as every route of the gateway does.
 func (g *Gateway) Routes() gin.IRoutes {
-	return g.engine.Group("", func(c *gin.Context) {
+	return withHead{g.engine.Group("", func(c *gin.Context) {
 		ctx, cancel := context.WithTimeout(c.Request.Context(), g.timeout)
 		defer cancel()
 		c.Request = c.Request.WithContext(ctx)
 		c.Next()
-	})
+	})}
+}
+
+// withHead registers every GET route for HEAD as well: RFC 9110 §9.3.2
+// makes HEAD a GET without the content, and uptime monitors use it. The
+// handler runs as for GET; net/http sends its headers and drops its body.
+type withHead struct{ gin.IRoutes }
+
+// GET registers h for GET and HEAD.
+func (r withHead) GET(path string, h ...gin.HandlerFunc) gin.IRoutes {
+	r.IRoutes.HEAD(path, h...)
+	r.IRoutes.GET(path, h...)
+	return r
+}
+
+// Handle registers h for method, and for HEAD too when method is GET.
+func (r withHead) Handle(method, path string, h ...gin.HandlerFunc) gin.IRoutes {
+	if method == http.MethodGet {
+		return r.GET(path, h...)
+	}
+	r.IRoutes.Handle(method, path, h...)
+	return r
 }
 
 // SetReady says whether the gateway takes traffic: true once it listens,

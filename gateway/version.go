@@ -1,6 +1,9 @@
 package gateway
 
 import (
+	"encoding/xml"
+	"slices"
+
 	"github.com/beevik/etree"
 )
 
@@ -61,10 +64,18 @@ func versionByNamespace(ns string) *soapVersion {
 	return nil
 }
 
-// checkHeaders faults on the first header entry that is mandatory for
-// this node: the gateway processes no header blocks, so it understands none
-// (SOAP 1.1 §4.2.3, SOAP 1.2 part 1 §5.2.3).
+// understoodHeaders is the one place that says which header blocks the
+// gateway understands, by expanded name: a mandatory block listed here is
+// processed rather than faulted (SOAP 1.1 §4.2.3, SOAP 1.2 part 1 §5.2.3).
+// A header processor (WS-Security's wsse:Security, for one) adds its block
+// here. None yet.
+var understoodHeaders = map[xml.Name]bool{}
+
+// checkHeaders faults when a header entry is mandatory for this node and
+// not understood. The fault names every such block once, in the order they
+// come, for SOAP 1.2's NotUnderstood blocks (part 1 §5.4.8).
 func (v *soapVersion) checkHeaders(header *etree.Element) *Error {
+	var missed []xml.Name
 	for _, h := range header.ChildElements() {
 		var must bool
 		var role string
@@ -79,9 +90,14 @@ func (v *soapVersion) checkHeaders(header *etree.Element) *Error {
 				role = a.Value
 			}
 		}
-		if must && v.targetsUs(role) {
-			return errorf(KindMustUnderstand, "header {%s}%s is marked mustUnderstand and this service does not understand it", h.NamespaceURI(), h.Tag)
+		name := xml.Name{Space: h.NamespaceURI(), Local: h.Tag}
+		if must && v.targetsUs(role) && !understoodHeaders[name] && !slices.Contains(missed, name) {
+			missed = append(missed, name)
 		}
 	}
-	return nil
+	if missed == nil {
+		return nil
+	}
+	return &Error{Kind: KindMustUnderstand, NotUnderstood: missed,
+		Message: "a header block marked mustUnderstand is not one this service understands"}
 }

@@ -20,6 +20,10 @@ type Store interface {
 	// atomically: of concurrent calls for one code, exactly one succeeds.
 	// Returns ErrNotFound, or ErrAlreadyUsed if the code was used before.
 	ExchangeCode(ctx context.Context, hash string, issued ...*Token) error
+	// CreateToken stores a token issued on its own, not for a code or a
+	// refresh token (RFC 6749 §4.4). Returns ErrConflict if a token with
+	// the same hash exists.
+	CreateToken(ctx context.Context, token *Token) error
 	// GetToken returns the token with the given hash, whatever its state.
 	// Returns ErrNotFound.
 	GetToken(ctx context.Context, hash string) (*Token, error)

@@ -20,6 +20,11 @@ func insertTokens(ctx context.Context, tx *sql.Tx, tokens []*oauth.Token) error 
 	return nil
 }
 
+// CreateToken implements oauth.Store.
+func (s *DB) CreateToken(ctx context.Context, t *oauth.Token) error {
+	return s.formatError(s.inTx(ctx, func(tx *sql.Tx) error { return insertTokens(ctx, tx, []*oauth.Token{t}) }))
+}
+
 // GetToken implements oauth.Store.
 func (s *DB) GetToken(ctx context.Context, hash string) (*oauth.Token, error) {
 	var (

@@ -215,6 +215,26 @@ func testToken(t *testing.T, newStore func(t *testing.T) oauth.Store) {
 		_, err := newStore(t).GetToken(ctx, "nope")
 		require.ErrorIs(t, err, oauth.ErrNotFound)
 	})
+	t.Run("Create", func(t *testing.T) {
+		s := newStore(t)
+		tok := NewToken(oauth.AccessToken, "own-chain")
+		tok.Subject = "" // a client's token for itself (client_credentials)
+		require.NoError(t, s.CreateToken(ctx, tok))
+		got, err := s.GetToken(ctx, tok.Hash)
+		require.NoError(t, err)
+		assert.Equal(t, normToken(*tok), normToken(*got))
+	})
+	t.Run("CreateErrConflict", func(t *testing.T) {
+		s := newStore(t)
+		tok := NewToken(oauth.AccessToken, "chain-a")
+		require.NoError(t, s.CreateToken(ctx, tok))
+		other := NewToken(oauth.AccessToken, "chain-b")
+		other.Hash = tok.Hash
+		require.ErrorIs(t, s.CreateToken(ctx, other), oauth.ErrConflict)
+		got, err := s.GetToken(ctx, tok.Hash)
+		require.NoError(t, err)
+		assert.Equal(t, "chain-a", got.ChainID, "the first token must stay")
+	})
 }
 
 // issue stores a code and exchanges it for an access and a refresh token.
