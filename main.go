@@ -148,7 +148,7 @@ func (m *Main) ParseFlags(args []string) error {
 	switch m.LogFormat {
 	case "text":
 	case "json":
-		m.Logger = slog.New(slog.NewJSONHandler(m.logOut, nil))
+		m.Logger = slog.New(slog.NewJSONHandler(m.logOut, &slog.HandlerOptions{ReplaceAttr: secondsForDurations}))
 	default:
 		return fmt.Errorf("-log-format must be text or json, not %q", m.LogFormat)
 	}
