@@ -49,4 +49,5 @@ fuzz: ## fuzz the XML and SOAP decoders, the SOAP and JSON fast paths and the lo
 	$(GO) test -run '^$$' -fuzz FuzzStrictXML -fuzztime $(FUZZTIME) ./gateway
 	$(GO) test -run '^$$' -fuzz FuzzSOAPFastPath -fuzztime $(FUZZTIME) ./gateway
 	$(GO) test -run '^$$' -fuzz FuzzJSONFastPath -fuzztime $(FUZZTIME) ./gateway
+	$(GO) test -run '^$$' -fuzz FuzzEscapeText -fuzztime $(FUZZTIME) ./gateway
 	$(GO) test -run '^$$' -fuzz FuzzSameAsSlog -fuzztime $(FUZZTIME) ./internal/flatlog

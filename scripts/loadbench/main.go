@@ -345,7 +345,7 @@ func load(tmp string, t *target, c int, d time.Duration) (result, error) {
 	rps, _ := strconv.ParseFloat(m[1], 64)
 	r := result{rps: rps, busy: (cpu1 - cpu0).Seconds() / elapsed.Seconds(), waiting: (wait1 - wait0).Seconds() / elapsed.Seconds()}
 	if n := rps * d.Seconds(); n > 0 {
-		r.cpuUS = float64((cpu1-cpu0).Microseconds()) / n
+		r.cpuUS = float64((cpu1 - cpu0).Microseconds()) / n
 	}
 	if m := reP99.FindStringSubmatch(s); m != nil {
 		v, _ := strconv.ParseFloat(m[1], 64)
