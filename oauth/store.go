@@ -38,6 +38,9 @@ type Store interface {
 	// one authorization code and their rotated successors. Revoking an empty
 	// or unknown chain is not an error.
 	RevokeChain(ctx context.Context, chainID string) error
+	// RevokeGrants revokes every unrevoked token whose client id and subject
+	// revoke reports true for, and returns how many it revoked.
+	RevokeGrants(ctx context.Context, revoke func(clientID, subject string) bool) (int64, error)
 	// UpdateThrottle reads the throttle records of keys (a missing one reads
 	// as the zero ThrottleRecord), passes them, in the order of keys, to
 	// update, and stores the records update returns, in one transaction that
