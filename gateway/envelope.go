@@ -44,6 +44,9 @@ const maxHrefHops = 8
 type call struct {
 	op  wsdl.Operation
 	arg *string
+	// security is the wsse:Security header targeted at the gateway, if
+	// any: the caller's UsernameToken.
+	security *securityHeader
 }
 
 // decodeEnvelope reads a SOAP 1.1 or 1.2 request envelope and finds the
@@ -99,9 +102,14 @@ func decodeEnvelope(body []byte, fallback *soapVersion, action string, ops map[s
 			bodyEl = c
 		}
 	}
+	var security *securityHeader
 	if header != nil {
-		if err := v.checkHeaders(header); err != nil {
+		sec, err := v.checkHeaders(header)
+		if err != nil {
 			return v, call{}, err
+		}
+		if sec != nil {
+			security = readSecurityHeader(sec)
 		}
 	}
 	if bodyEl == nil {
@@ -131,7 +139,7 @@ func decodeEnvelope(body []byte, fallback *soapVersion, action string, ops map[s
 	if err != nil {
 		return v, call{}, err
 	}
-	return v, call{op: op, arg: arg}, nil
+	return v, call{op: op, arg: arg, security: security}, nil
 }
 
 // toUTF8 turns a UTF-16 body (which the XML parser cannot start reading)

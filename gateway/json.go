@@ -27,8 +27,9 @@ func (g *Gateway) handleJSON(c *gin.Context) {
 		writeProblem(c, errorf(KindUnsupportedType, "Content-Type %q is not supported; send application/json", ct))
 		return
 	}
-	if err := g.checkBearer(c); err != nil {
-		writeProblem(c, err)
+	caller := g.authenticateHeaders(c, false)
+	if caller.err != nil {
+		writeProblem(c, caller.err)
 		return
 	}
 	body, err := readBody(c.Writer, c.Request, g.maxBody)
@@ -41,7 +42,7 @@ func (g *Gateway) handleJSON(c *gin.Context) {
 		writeProblem(c, errorf(KindInvalid, "the body is not a sayHello request: %v", err))
 		return
 	}
-	greeting, herr := g.sayHello(c, req.FirstName)
+	greeting, herr := g.sayHello(c, caller, req.FirstName)
 	if herr != nil {
 		writeProblem(c, herr)
 		return

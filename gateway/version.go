@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"github.com/beevik/etree"
+
+	"github.com/hellogw/hellogw/internal/wsse"
 )
 
 // soapVersion is what differs between SOAP 1.1 and SOAP 1.2 on the wire.
@@ -62,9 +64,10 @@ func versionByNamespace(ns string) *soapVersion {
 }
 
 // checkHeaders faults on the first header entry that is mandatory for
-// this node: the gateway processes no header blocks, so it understands none
-// (SOAP 1.1 §4.2.3, SOAP 1.2 part 1 §5.2.3).
-func (v *soapVersion) checkHeaders(header *etree.Element) *Error {
+// this node and not understood (SOAP 1.1 §4.2.3, SOAP 1.2 part 1 §5.2.3).
+// The gateway understands one header block, wsse:Security, and returns
+// the one targeted at it; two of them are a WS-Security fault (§6.1).
+func (v *soapVersion) checkHeaders(header *etree.Element) (security *etree.Element, _ *Error) {
 	for _, h := range header.ChildElements() {
 		var must bool
 		var role string
@@ -79,9 +82,17 @@ func (v *soapVersion) checkHeaders(header *etree.Element) *Error {
 				role = a.Value
 			}
 		}
-		if must && v.targetsUs(role) {
-			return errorf(KindMustUnderstand, "header {%s}%s is marked mustUnderstand and this service does not understand it", h.NamespaceURI(), h.Tag)
+		switch {
+		case !v.targetsUs(role):
+		case isSecurityHeader(h):
+			if security != nil {
+				return nil, &Error{Kind: KindInvalid, Subcode: wsse.ErrInvalidSecurity.Code,
+					Message: wsse.ErrInvalidSecurity.Reason + ": the envelope has two Security headers for this service"}
+			}
+			security = h
+		case must:
+			return nil, errorf(KindMustUnderstand, "header {%s}%s is marked mustUnderstand and this service does not understand it", h.NamespaceURI(), h.Tag)
 		}
 	}
-	return nil
+	return security, nil
 }
