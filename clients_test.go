@@ -284,7 +284,9 @@ func runClientCommand(t *testing.T, env []string, args ...string) clientResult {
 
 // clientsGateway is a hellogw process started from a fresh build.
 type clientsGateway struct {
-	URL string // http://host:port
+	URL string // http://host:port, or https:// when it serves TLS
+	// Process is the running binary, for tests that signal it.
+	Process *os.Process
 	// Stop sends SIGTERM and checks that the process exits 0; the test's
 	// cleanup calls it too, so calling it early (to restart) is optional.
 	Stop func()
@@ -305,18 +307,20 @@ func (g *clientsGateway) logs() string {
 	return g.output.String()
 }
 
-// startClientsGateway builds the binary, starts it on a free port with JSON logs and any
+// startClientsGateway starts the binary (built once per run) on a free port with JSON logs and any
 // further args, waits for GET /readyz, and stops it with SIGTERM when the test ends,
 // checking it exits 0.
 func startClientsGateway(t *testing.T, args ...string) *clientsGateway {
 	t.Helper()
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "hellogw")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "go build:\n%s", out)
+	return startGateway(t, &http.Client{Timeout: 2 * time.Second}, args...)
+}
 
-	cmd := exec.Command(bin, append([]string{"-addr", "127.0.0.1:0", "-log-format", "json"}, args...)...)
+// startGateway is startClientsGateway asking /readyz with client, which
+// must trust the gateway's certificate when args make it serve TLS.
+func startGateway(t *testing.T, client *http.Client, args ...string) *clientsGateway {
+	t.Helper()
+	dir := t.TempDir()
+	cmd := exec.Command(hellogwBinary(t), append([]string{"-addr", "127.0.0.1:0", "-log-format", "json"}, args...)...)
 	cmd.Dir = dir // anything written relative to the working directory stays in dir
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "HELLOGW_") {
@@ -329,7 +333,7 @@ func startClientsGateway(t *testing.T, args ...string) *clientsGateway {
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())
 
-	gw := &clientsGateway{}
+	gw := &clientsGateway{Process: cmd.Process}
 	addrc := make(chan string, 1)
 	var readers sync.WaitGroup
 	for _, r := range []io.Reader{stderr, stdout} {
@@ -343,10 +347,15 @@ func startClientsGateway(t *testing.T, args ...string) *clientsGateway {
 				var rec struct {
 					Msg  string `json:"msg"`
 					Addr string `json:"addr"`
+					TLS  bool   `json:"tls"`
 				}
 				if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.Msg == "listening" && rec.Addr != "" {
+					scheme := "http://"
+					if rec.TLS {
+						scheme = "https://"
+					}
 					select {
-					case addrc <- rec.Addr:
+					case addrc <- scheme + rec.Addr:
 					default:
 					}
 				}
@@ -389,8 +398,7 @@ func startClientsGateway(t *testing.T, args ...string) *clientsGateway {
 	t.Cleanup(gw.Stop)
 
 	select {
-	case addr := <-addrc:
-		gw.URL = "http://" + addr
+	case gw.URL = <-addrc:
 	case err := <-exited:
 		exited <- err // for the cleanup
 		t.Fatalf("hellogw exited before logging \"listening\": %v", err)
@@ -398,7 +406,6 @@ func startClientsGateway(t *testing.T, args ...string) *clientsGateway {
 		t.Fatalf("hellogw did not log a JSON line with \"msg\":\"listening\" and \"addr\" within 30s")
 	}
 
-	client := &http.Client{Timeout: 2 * time.Second}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		var last string

@@ -4,6 +4,7 @@
 // Usage:
 //
 //	hellogw [-addr host:port] [-public-url URL] [-config file.yaml] [-log-format text|json]
+//	        [-tls-cert cert.pem -tls-key key.pem [-tls-client-ca ca.pem]]
 //
 // Every flag can also be given as an environment variable; see -h.
 package main
@@ -53,6 +54,16 @@ func (m *Main) Main(ctx context.Context, args []string) int {
 		}
 		return 0
 	}
+	if len(args) > 0 && args[0] == "perform" {
+		if err := m.perform(ctx, args[1:]); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return 0
+			}
+			fmt.Fprintln(m.logOut, "hellogw perform:", err)
+			return 1
+		}
+		return 0
+	}
 	if err := m.ParseFlags(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -74,6 +85,10 @@ type Main struct {
 	ConfigPath string
 	LogFormat  string
 	Store      string
+	// TLSCert and TLSKey, both or neither, make -addr serve HTTPS;
+	// TLSClientCA asks callers for a certificate and checks it against
+	// this bundle.
+	TLSCert, TLSKey, TLSClientCA string
 
 	// ShutdownTimeout bounds how long in-flight requests may drain.
 	ShutdownTimeout time.Duration
@@ -108,12 +123,21 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&m.PublicURL, "public-url", env("HELLOGW_PUBLIC_URL", ""), "externally visible base URL, as in the WSDL's soap:address (default: from -addr) [HELLOGW_PUBLIC_URL]")
 	fs.StringVar(&m.ConfigPath, "config", env("HELLOGW_CONFIG", ""), "YAML config file (default: the embedded defaults) [HELLOGW_CONFIG]")
 	fs.StringVar(&m.Store, "store", env("HELLOGW_STORE", m.Store), "OAuth state: an SQLite file path, or a postgres:// URL shared by several nodes [HELLOGW_STORE]")
+	fs.StringVar(&m.TLSCert, "tls-cert", env("HELLOGW_TLS_CERT", ""), "PEM certificate chain: serve HTTPS (HTTP/2 offered) on -addr; re-read on SIGHUP [HELLOGW_TLS_CERT]")
+	fs.StringVar(&m.TLSKey, "tls-key", env("HELLOGW_TLS_KEY", ""), "PEM private key of -tls-cert; re-read on SIGHUP [HELLOGW_TLS_KEY]")
+	fs.StringVar(&m.TLSClientCA, "tls-client-ca", env("HELLOGW_TLS_CLIENT_CA", ""), "PEM CA bundle: ask callers for a client certificate (not required) and verify it against these; re-read on SIGHUP [HELLOGW_TLS_CLIENT_CA]")
 	fs.StringVar(&m.LogFormat, "log-format", env("HELLOGW_LOG_FORMAT", m.LogFormat), "log format: text or json [HELLOGW_LOG_FORMAT]")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if (m.TLSCert == "") != (m.TLSKey == "") {
+		return errors.New("-tls-cert and -tls-key go together")
+	}
+	if m.TLSClientCA != "" && m.TLSCert == "" {
+		return errors.New("-tls-client-ca needs -tls-cert and -tls-key")
 	}
 	switch m.LogFormat {
 	case "text":
@@ -140,6 +164,14 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 
+	var tlsf *tlsFiles
+	scheme := "http"
+	if m.TLSCert != "" {
+		if tlsf, err = loadTLS(m.TLSCert, m.TLSKey, m.TLSClientCA); err != nil {
+			return err
+		}
+		scheme = "https"
+	}
 	// Listen before building the public URL, so that -addr :0 works.
 	ln, err := net.Listen("tcp", m.Addr)
 	if err != nil {
@@ -148,14 +180,10 @@ func (m *Main) Run(ctx context.Context) error {
 	defer ln.Close()
 	public := m.PublicURL
 	if public == "" {
-		public = publicURLFor(ln.Addr())
+		public = publicURLFor(scheme, ln.Addr())
 	}
 
 	reg := prometheus.NewRegistry()
-	svc, shadow, err := m.service(cfg, binding, core, reg)
-	if err != nil {
-		return err
-	}
 	db, err := openStore(ctx, m.Store)
 	if err != nil {
 		return err
@@ -168,9 +196,19 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var tokens gateway.TokenVerifier
+	svc, shadow, err := m.service(cfg, binding, core, reg, gateway.NewTokenCache(authz))
+	if err != nil {
+		return err
+	}
+	var prot *gateway.Protection
 	if cfg.SayHello.RequireToken {
-		tokens = tokenVerifier{authz}
+		if prot, err = protection(cfg, authz, db); err != nil {
+			return err
+		}
+	}
+	var clientCerts gateway.ClientCertVerifier
+	if m.TLSClientCA != "" {
+		clientCerts = tlsf
 	}
 	gw, err := gateway.New(gateway.Config{
 		Service:        svc,
@@ -181,7 +219,8 @@ func (m *Main) Run(ctx context.Context) error {
 		Registry:       reg,
 		Ready:          db.Ping,
 		TrustedProxies: cfg.TrustedProxies,
-		Tokens:         tokens,
+		Protection:     prot,
+		ClientCerts:    clientCerts,
 	})
 	if err != nil {
 		return err
@@ -207,9 +246,16 @@ func (m *Main) Run(ctx context.Context) error {
 		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
 	}
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	if tlsf != nil {
+		srv.TLSConfig = tlsf.serverConfig()
+		go func() { served <- srv.ServeTLS(ln, "", "") }()
+		stopReload := m.reloadOnHangup(tlsf)
+		defer stopReload()
+	} else {
+		go func() { served <- srv.Serve(ln) }()
+	}
 	gw.SetReady(true)
-	m.Logger.Info("listening", "addr", ln.Addr().String(), "public_url", public, "version", version)
+	m.Logger.Info("listening", "addr", ln.Addr().String(), "public_url", public, "tls", tlsf != nil, "version", version)
 
 	select {
 	case err := <-served:
@@ -231,27 +277,36 @@ func (m *Main) Run(ctx context.Context) error {
 }
 
 // service builds what answers sayHello from the backend and shadow
-// sections: the core, an upstream, or a Shadow of two of them.
-func (m *Main) service(cfg config.Config, binding *wsdl.Binding, core *gateway.Core, reg prometheus.Registerer) (gen.Hello_PortType, *gateway.Shadow, error) {
+// sections: the core, an upstream, or a Shadow of two of them. Upstreams
+// that present minted bearer tokens share tokens.
+func (m *Main) service(cfg config.Config, binding *wsdl.Binding, core *gateway.Core, reg prometheus.Registerer, tokens *gateway.TokenCache) (gen.Hello_PortType, *gateway.Shadow, error) {
 	op, err := binding.SoleOperation()
 	if err != nil {
 		return nil, nil, err
 	}
 	b, s := cfg.Backend, cfg.Shadow
-	upstream := func(url string, timeout time.Duration, maxConns int, forwardAuth bool) gateway.UpstreamConfig {
+	upstream := func(url string, timeout time.Duration, maxConns int, id config.Identity) gateway.UpstreamConfig {
+		kind := id.Kind
+		if kind == config.IdentityNone {
+			kind = gateway.IdentityNone
+		}
 		return gateway.UpstreamConfig{
-			URL: url, Timeout: timeout, MaxConns: maxConns, ForwardAuthorization: forwardAuth,
+			URL: url, Timeout: timeout, MaxConns: maxConns,
+			Identity: gateway.UpstreamIdentity{
+				Kind: kind, Tokens: tokens, MintFor: id.MintFor,
+				Username: id.Username, Password: id.Password, Digest: id.PasswordType == "digest",
+			},
 			BreakerFailures: b.Breaker.Failures, BreakerCooldown: b.Breaker.Cooldown, Logger: m.Logger, Registerer: reg,
 		}
 	}
-	primary, err := backend(op, core, b.Kind, upstream(b.URL, b.Timeout, b.MaxConns, b.ForwardAuthorization))
+	primary, err := backend(op, core, b.Kind, upstream(b.URL, b.Timeout, b.MaxConns, b.Identity))
 	if err != nil {
 		return nil, nil, fmt.Errorf("backend: %w", err)
 	}
 	if s.Kind == "" {
 		return primary, nil, nil
 	}
-	secondary, err := backend(op, core, s.Kind, upstream(s.URL, s.Timeout, s.MaxInFlight, s.ForwardAuthorization))
+	secondary, err := backend(op, core, s.Kind, upstream(s.URL, s.Timeout, s.MaxInFlight, s.Identity))
 	if err != nil {
 		return nil, nil, fmt.Errorf("shadow: %w", err)
 	}
@@ -273,14 +328,37 @@ func backend(op wsdl.Operation, core *gateway.Core, kind string, up gateway.Upst
 	return core, nil
 }
 
-// publicURLFor derives a base URL from the listen address; a wildcard
-// host becomes localhost.
-func publicURLFor(addr net.Addr) string {
+// reloadOnHangup re-reads the TLS files on each SIGHUP until the returned
+// func is called.
+func (m *Main) reloadOnHangup(f *tlsFiles) (stop func()) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-hup:
+				if err := f.reload(); err != nil {
+					m.Logger.Error("tls reload failed; still serving the files loaded before", "err", err)
+				} else {
+					m.Logger.Info("tls reloaded", "cert", f.cert, "client_ca", f.clientCA)
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() { signal.Stop(hup); close(done) }
+}
+
+// publicURLFor derives a base URL from the scheme and the listen address;
+// a wildcard host becomes localhost.
+func publicURLFor(scheme string, addr net.Addr) string {
 	host, port, _ := net.SplitHostPort(addr.String())
 	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
 		host = "localhost"
 	}
-	return "http://" + net.JoinHostPort(host, port)
+	return scheme + "://" + net.JoinHostPort(host, port)
 }
 
 func env(key, fallback string) string {

@@ -26,7 +26,7 @@ func TestPublicURLFor(t *testing.T) {
 	} {
 		a, err := net.ResolveTCPAddr("tcp", addr)
 		require.NoError(t, err)
-		assert.Equal(t, want, publicURLFor(a), addr)
+		assert.Equal(t, want, publicURLFor("http", a), addr)
 	}
 }
 
@@ -55,6 +55,11 @@ func TestParseFlags(t *testing.T) {
 	})
 	t.Run("ErrLogFormat", func(t *testing.T) {
 		assert.ErrorContains(t, NewMain(&bytes.Buffer{}).ParseFlags([]string{"-log-format", "xml"}), "text or json")
+	})
+	t.Run("ErrTLSHalf", func(t *testing.T) {
+		assert.ErrorContains(t, NewMain(&bytes.Buffer{}).ParseFlags([]string{"-tls-cert", "c.pem"}), "-tls-cert and -tls-key go together")
+		t.Setenv("HELLOGW_TLS_CLIENT_CA", "ca.pem")
+		assert.ErrorContains(t, NewMain(&bytes.Buffer{}).ParseFlags(nil), "-tls-client-ca needs -tls-cert and -tls-key")
 	})
 	t.Run("ErrArgument", func(t *testing.T) {
 		assert.ErrorContains(t, NewMain(&bytes.Buffer{}).ParseFlags([]string{"extra"}), `unexpected argument "extra"`)

@@ -47,6 +47,12 @@ type SayHello struct {
 	// gateway on both wire formats. The reference tags sayHello "Skips
 	// Authentication", so the default is false.
 	RequireToken bool `yaml:"require_token"`
+	// Scope is the scope a token, or a legacy caller's client, needs for
+	// sayHello (default hello).
+	Scope string `yaml:"scope"`
+	// WSSEWindow is how far a WS-Security UsernameToken's Created may lie
+	// from this clock, either way (default 5m).
+	WSSEWindow time.Duration `yaml:"wsse_window"`
 }
 
 // minSessionKey is the shortest session_key accepted: 256 bits of a random
@@ -70,11 +76,90 @@ type Backend struct {
 	Timeout time.Duration `yaml:"timeout"`
 	// MaxConns bounds the connections open to the upstream (default 64).
 	MaxConns int `yaml:"max_conns"`
-	// ForwardAuthorization passes the caller's Authorization header on to
-	// the upstream (default false: no credential leaves the gateway).
+	// ForwardAuthorization passes the caller's bearer token on to the
+	// upstream: the same as identity.kind bearer.
 	ForwardAuthorization bool `yaml:"forward_authorization"`
+	// Identity is what the gateway presents to the upstream (default:
+	// nothing, no credential leaves the gateway).
+	Identity Identity `yaml:"identity"`
 	// Breaker tunes the circuit breaker in front of the upstream.
 	Breaker Breaker `yaml:"breaker"`
+}
+
+// Identity kinds: what the gateway presents to an upstream.
+const (
+	IdentityNone   = "none"   // nothing (the default)
+	IdentityBearer = "bearer" // the caller's bearer token, or one minted for its client
+	IdentityBasic  = "basic"  // HTTP Basic with username and password
+	IdentityWSSE   = "wsse"   // a WS-Security UsernameToken (soap upstreams)
+)
+
+// Identity is a backend's or shadow's identity section.
+type Identity struct {
+	// Kind is none (the default), bearer, basic or wsse.
+	Kind string `yaml:"kind"`
+	// MintFor (bearer) is the client whose minted token is presented for
+	// callers with no client of their own (sayHello unprotected).
+	MintFor string `yaml:"mint_for"`
+	// Username and Password (basic, wsse) are the credential presented.
+	// PasswordEnv names an environment variable to read the password
+	// from instead; Load resolves it into Password.
+	Username    string `yaml:"username"`
+	Password    string `yaml:"password" json:"-"`
+	PasswordEnv string `yaml:"password_env"`
+	// PasswordType (wsse) is text (the default, PasswordText) or digest
+	// (PasswordDigest with a fresh Nonce and Created on each call).
+	PasswordType string `yaml:"password_type"`
+}
+
+// String describes id without its password.
+func (id Identity) String() string {
+	return fmt.Sprintf("config.Identity{Kind:%q MintFor:%q Username:%q PasswordEnv:%q PasswordType:%q}", id.Kind, id.MintFor, id.Username, id.PasswordEnv, id.PasswordType)
+}
+
+// check validates the identity section of an upstream of the given kind,
+// folds forward_authorization into it and reads password_env.
+func (id *Identity) check(section, upstreamKind string, forwardAuthorization bool) error {
+	if forwardAuthorization {
+		if id.Kind != "" && id.Kind != IdentityBearer {
+			return fmt.Errorf("%s.forward_authorization is identity.kind bearer; it cannot go with kind %s", section, id.Kind)
+		}
+		id.Kind = IdentityBearer
+	}
+	switch {
+	case id.Kind != "" && id.Kind != IdentityNone && upstreamKind == KindLocal:
+		return fmt.Errorf("%s.identity is for kind json or soap, not %s", section, upstreamKind)
+	case id.Kind == IdentityWSSE && upstreamKind != KindSOAP:
+		return fmt.Errorf("%s.identity.kind wsse is for kind soap, not %s", section, upstreamKind)
+	case id.MintFor != "" && id.Kind != IdentityBearer:
+		return fmt.Errorf("%s.identity.mint_for is for kind bearer", section)
+	case id.PasswordType != "" && id.Kind != IdentityWSSE:
+		return fmt.Errorf("%s.identity.password_type is for kind wsse", section)
+	case id.PasswordType != "" && id.PasswordType != "text" && id.PasswordType != "digest":
+		return fmt.Errorf("%s.identity.password_type must be text or digest, not %q", section, id.PasswordType)
+	}
+	switch id.Kind {
+	case "", IdentityNone, IdentityBearer:
+		if id.Username != "" || id.Password != "" || id.PasswordEnv != "" {
+			return fmt.Errorf("%s.identity: username and password are for kind basic or wsse", section)
+		}
+		return nil
+	case IdentityBasic, IdentityWSSE:
+	default:
+		return fmt.Errorf("%s.identity.kind must be none, bearer, basic or wsse, not %q", section, id.Kind)
+	}
+	switch {
+	case id.Username == "":
+		return fmt.Errorf("%s.identity.username is required for kind %s", section, id.Kind)
+	case (id.Password == "") == (id.PasswordEnv == ""):
+		return fmt.Errorf("%s.identity needs one of password and password_env", section)
+	case id.PasswordEnv != "":
+		id.Password = os.Getenv(id.PasswordEnv)
+		if id.Password == "" {
+			return fmt.Errorf("%s.identity.password_env: $%s is empty or not set", section, id.PasswordEnv)
+		}
+	}
+	return nil
 }
 
 // Breaker is a circuit breaker's settings.
@@ -96,9 +181,9 @@ type Shadow struct {
 	URL string `yaml:"url"`
 	// Timeout bounds each shadow call (default: backend.timeout).
 	Timeout time.Duration `yaml:"timeout"`
-	// ForwardAuthorization passes the caller's Authorization header on to
-	// the shadow upstream too (default false).
-	ForwardAuthorization bool `yaml:"forward_authorization"`
+	// ForwardAuthorization and Identity are as for the backend.
+	ForwardAuthorization bool     `yaml:"forward_authorization"`
+	Identity             Identity `yaml:"identity"`
 	// MaxInFlight bounds the shadow calls running at once; beyond it a
 	// request is not shadowed, only counted as dropped (default 16).
 	MaxInFlight int `yaml:"max_in_flight"`
@@ -123,7 +208,8 @@ func Default() Config {
 			MaxConns: 64,
 			Breaker:  Breaker{Failures: 5, Cooldown: 10 * time.Second},
 		},
-		Shadow: Shadow{MaxInFlight: 16, SampleSize: 20},
+		Shadow:   Shadow{MaxInFlight: 16, SampleSize: 20},
+		SayHello: SayHello{Scope: "hello", WSSEWindow: 5 * time.Minute},
 	}
 }
 
@@ -165,6 +251,9 @@ func (cfg *Config) checkMigration() error {
 	if err := checkUpstream("backend", b.Kind, b.URL); err != nil {
 		return err
 	}
+	if err := b.Identity.check("backend", b.Kind, b.ForwardAuthorization); err != nil {
+		return err
+	}
 	switch {
 	case b.Timeout <= 0:
 		return errors.New("backend.timeout must be positive")
@@ -182,6 +271,9 @@ func (cfg *Config) checkMigration() error {
 		return nil
 	}
 	if err := checkUpstream("shadow", s.Kind, s.URL); err != nil {
+		return err
+	}
+	if err := s.Identity.check("shadow", s.Kind, s.ForwardAuthorization); err != nil {
 		return err
 	}
 	if s.Timeout == 0 {

@@ -66,12 +66,29 @@ shadow:
 		require.NoError(t, err)
 		assert.Equal(t, config.Backend{
 			Kind: "soap", URL: "http://legacy.example:8080/SayHello/", Timeout: 1500 * time.Millisecond, MaxConns: 8,
-			ForwardAuthorization: true, Breaker: config.Breaker{Failures: 3, Cooldown: 30 * time.Second},
+			ForwardAuthorization: true, Identity: config.Identity{Kind: "bearer"}, Breaker: config.Breaker{Failures: 3, Cooldown: 30 * time.Second},
 		}, cfg.Backend)
 		assert.Equal(t, config.Shadow{
-			Kind: "json", URL: "https://new.example/api", Timeout: 1500 * time.Millisecond, ForwardAuthorization: true,
+			Kind: "json", URL: "https://new.example/api", Timeout: 1500 * time.Millisecond, ForwardAuthorization: true, Identity: config.Identity{Kind: "bearer"},
 			MaxInFlight: 4, LogNames: true, Admin: true, SampleSize: 5,
 		}, cfg.Shadow, "the shadow takes the backend's timeout when it has none")
+	})
+	t.Run("OKIdentity", func(t *testing.T) {
+		t.Setenv("TEST_LEGACY_PASSWORD", "from-env")
+		cfg, err := load(t, `
+backend:
+  kind: soap
+  url: http://legacy.example/SayHello/
+  identity: {kind: wsse, username: gw, password_env: TEST_LEGACY_PASSWORD, password_type: digest}
+shadow:
+  kind: json
+  url: http://new.example/
+  identity: {kind: bearer, mint_for: gateway}
+`)
+		require.NoError(t, err)
+		assert.Equal(t, config.Identity{Kind: "wsse", Username: "gw", Password: "from-env", PasswordEnv: "TEST_LEGACY_PASSWORD", PasswordType: "digest"}, cfg.Backend.Identity)
+		assert.NotContains(t, cfg.Backend.Identity.String(), "from-env", "String hides the password")
+		assert.Equal(t, config.Identity{Kind: "bearer", MintFor: "gateway"}, cfg.Shadow.Identity)
 	})
 	t.Run("OKShadowTimeout", func(t *testing.T) {
 		cfg, err := load(t, "shadow: {kind: local, timeout: 300ms}")
@@ -96,6 +113,16 @@ shadow:
 		{"ErrShadowAdminOff", "shadow: {admin: true}", "need a shadow.kind"},
 		{"ErrShadowInFlight", "shadow: {kind: local, max_in_flight: 0}", "shadow.max_in_flight must be positive"},
 		{"ErrShadowSamples", "shadow: {kind: local, sample_size: 0}", "shadow.sample_size must be positive"},
+		{"ErrIdentityKind", "backend: {kind: json, url: 'http://x/', identity: {kind: jwt}}", "backend.identity.kind must be none, bearer, basic or wsse"},
+		{"ErrIdentityLocal", "backend: {identity: {kind: bearer}}", "backend.identity is for kind json or soap"},
+		{"ErrIdentityWSSEJSON", "backend: {kind: json, url: 'http://x/', identity: {kind: wsse, username: u, password: p}}", "wsse is for kind soap"},
+		{"ErrIdentityForward", "backend: {kind: soap, url: 'http://x/', forward_authorization: true, identity: {kind: basic, username: u, password: p}}", "cannot go with kind basic"},
+		{"ErrIdentityNoUser", "backend: {kind: soap, url: 'http://x/', identity: {kind: basic, password: p}}", "username is required"},
+		{"ErrIdentityTwoPasswords", "backend: {kind: soap, url: 'http://x/', identity: {kind: basic, username: u, password: p, password_env: X}}", "one of password and password_env"},
+		{"ErrIdentityEnvUnset", "backend: {kind: soap, url: 'http://x/', identity: {kind: basic, username: u, password_env: HELLOGW_TEST_UNSET_VAR}}", "$HELLOGW_TEST_UNSET_VAR is empty or not set"},
+		{"ErrIdentityBearerPassword", "shadow: {kind: json, url: 'http://x/', identity: {kind: bearer, password: p}}", "username and password are for kind basic or wsse"},
+		{"ErrIdentityMintFor", "backend: {kind: soap, url: 'http://x/', identity: {kind: basic, username: u, password: p, mint_for: c}}", "mint_for is for kind bearer"},
+		{"ErrIdentityPasswordType", "backend: {kind: soap, url: 'http://x/', identity: {kind: wsse, username: u, password: p, password_type: md5}}", "text or digest"},
 	} {
 		t.Run(tc.desc, func(t *testing.T) {
 			_, err := load(t, tc.yaml)

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -18,36 +17,6 @@ import (
 
 // Who a caller is, and how it proved it: sayhello.require_token and the
 // legacy credentials of SPEC "Protection" and "Legacy credentials".
-
-// Authentication methods, as logs and the method label of
-// hellogw_requests_total name them.
-const (
-	MethodNone   = "none"
-	MethodBearer = "bearer"
-	MethodBasic  = "basic"
-	MethodWSSE   = "wsse"
-	MethodMTLS   = "mtls"
-)
-
-// Principal is who a caller proved to be: a registered client (and, for a
-// token of the authorization code grant, the user who approved it).
-type Principal struct {
-	ClientID string
-	Subject  string // the user, for a token issued to one; "" otherwise
-	Scopes   []string
-	Method   string // MethodBearer, MethodBasic, …
-}
-
-// principalKey carries the caller's Principal in a call's context.
-type principalKey struct{}
-
-// PrincipalFrom returns who the caller of a sayHello call is, for backends
-// that present an identity upstream; ok is false when sayHello is not
-// protected (no caller was authenticated).
-func PrincipalFrom(ctx context.Context) (p Principal, ok bool) {
-	p, ok = ctx.Value(principalKey{}).(Principal)
-	return p, ok
-}
 
 // TokenVerifier checks OAuth bearer access tokens for sayHello. The OAuth
 // server satisfies it (through main, so that neither package imports the
@@ -116,9 +85,6 @@ type Protection struct {
 	// that metrics can name it; a client with no legacy credential allowed
 	// uses tokens only.
 	Legacy []LegacyClient
-	// ClientCAs verifies client certificates matched by subject DN (RFC
-	// 8705 §2.1); nil means none is accepted by DN.
-	ClientCAs *x509.CertPool
 	// Scope is the scope sayHello needs (sayhello.scope); "" means
 	// DefaultScope.
 	Scope string
@@ -173,6 +139,7 @@ type protection struct {
 	byPrint    map[[32]byte]*legacyClient
 	byDN       []*legacyClient
 	proxies    []netip.Prefix
+	certs      ClientCertVerifier // nil: no certificate is accepted by DN
 	basicRealm bool
 }
 
@@ -181,11 +148,11 @@ type legacyClient struct {
 	dn DN
 }
 
-func newProtection(p *Protection, trustedProxies []string) (*protection, error) {
+func newProtection(p *Protection, certs ClientCertVerifier, trustedProxies []string) (*protection, error) {
 	if p.Tokens == nil || p.Clients == nil || p.Nonces == nil {
 		return nil, errors.New("gateway: Protection needs Tokens, Clients and Nonces")
 	}
-	pr := &protection{Protection: *p, clients: map[string]*legacyClient{}, byPrint: map[[32]byte]*legacyClient{}}
+	pr := &protection{Protection: *p, certs: certs, clients: map[string]*legacyClient{}, byPrint: map[[32]byte]*legacyClient{}}
 	if pr.Scope == "" {
 		pr.Scope = DefaultScope
 	}
@@ -226,7 +193,7 @@ func newProtection(p *Protection, trustedProxies []string) (*protection, error) 
 			if err != nil {
 				return nil, fmt.Errorf("gateway: client %q: tls_subject_dn: %w", lc.ID, err)
 			}
-			if p.ClientCAs == nil {
+			if certs == nil {
 				return nil, fmt.Errorf("gateway: client %q: tls_subject_dn needs a client CA (-tls-client-ca)", lc.ID)
 			}
 			c.dn = dn

@@ -254,17 +254,23 @@ func TestWSSecurity(t *testing.T) {
 		counted bool
 	}{
 		{"OKDigest", func(ns string) string { return digestEnvelope(t, ns, "digest-app", "d-secret", now) }, 200, "", false},
-		{"OKText", func(ns string) string { return securityEnvelope(ns, wsse.NewUsernameToken("text-app", "t-secret", false, now)) }, 200, "", false},
+		{"OKText", func(ns string) string {
+			return securityEnvelope(ns, wsse.NewUsernameToken("text-app", "t-secret", false, now))
+		}, 200, "", false},
 		{"OKTextBare", func(ns string) string { return securityEnvelope(ns, textBare) }, 200, "", false},
 		{"OKDigestSkewAhead", func(ns string) string { return digestEnvelope(t, ns, "digest-app", "d-secret", now.Add(4*time.Minute)) }, 200, "", false},
 		{"ErrDigestWrongSecret", func(ns string) string { return digestEnvelope(t, ns, "digest-app", "nope", now) }, 401, "FailedAuthentication", true},
-		{"ErrTextWrongSecret", func(ns string) string { return securityEnvelope(ns, wsse.UsernameToken{Username: "text-app", Password: "nope"}) }, 401, "FailedAuthentication", true},
+		{"ErrTextWrongSecret", func(ns string) string {
+			return securityEnvelope(ns, wsse.UsernameToken{Username: "text-app", Password: "nope"})
+		}, 401, "FailedAuthentication", true},
 		{"ErrUnknownClient", func(ns string) string { return digestEnvelope(t, ns, "nobody", "d-secret", now) }, 401, "FailedAuthentication", true},
 		{"ErrDigestForTextClient", func(ns string) string { return digestEnvelope(t, ns, "text-app", "t-secret", now) }, 401, "FailedAuthentication", true},
 		{"ErrTextForDigestClient", func(ns string) string {
 			return securityEnvelope(ns, wsse.UsernameToken{Username: "digest-app", Password: "d-secret"})
 		}, 401, "FailedAuthentication", true},
-		{"ErrExpired", func(ns string) string { return digestEnvelope(t, ns, "digest-app", "d-secret", now.Add(-6*time.Minute)) }, 401, "MessageExpired", true},
+		{"ErrExpired", func(ns string) string {
+			return digestEnvelope(t, ns, "digest-app", "d-secret", now.Add(-6*time.Minute))
+		}, 401, "MessageExpired", true},
 		{"ErrFuture", func(ns string) string { return digestEnvelope(t, ns, "digest-app", "d-secret", now.Add(6*time.Minute)) }, 401, "MessageExpired", true},
 		{"ErrTextExpired", func(ns string) string {
 			tok := textOK
@@ -478,7 +484,7 @@ func TestParseDN(t *testing.T) {
 		{`cn=billing service,E=SVC42@example.com,0.9.2342.19200300.100.1.1=svc42,OU=Legacy Apps\2C East,DC=example,DC=com`, true},
 		// the old one-line form
 		{`/DC=com/DC=example/OU=Legacy Apps, East/UID=svc42/emailAddress=svc42@example.com/CN=Billing Service`, true},
-		{`CN=Billing Service,OU=Legacy Apps\, East,DC=example,DC=com`, false},           // RDNs missing
+		{`CN=Billing Service,OU=Legacy Apps\, East,DC=example,DC=com`, false},                                          // RDNs missing
 		{`CN=Billing Service,emailAddress=svc42@example.com,UID=svc43,OU=Legacy Apps\, East,DC=example,DC=com`, false}, // another UID
 		{`DC=com,CN=Billing Service,emailAddress=svc42@example.com,UID=svc42,OU=Legacy Apps\, East,DC=example`, false}, // shuffled
 	} {
@@ -514,6 +520,19 @@ func TestParseThumbprint(t *testing.T) {
 	assert.Error(t, err)
 }
 
+// poolVerifier verifies client certificates as main does with the
+// -tls-client-ca bundle.
+type poolVerifier struct{ roots *x509.CertPool }
+
+func (v poolVerifier) VerifyClientCert(chain []*x509.Certificate) error {
+	inter := x509.NewCertPool()
+	for _, c := range chain[1:] {
+		inter.AddCert(c)
+	}
+	_, err := chain[0].Verify(x509.VerifyOptions{Roots: v.roots, Intermediates: inter, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
+	return err
+}
+
 // TestMTLS drives a TLS server that asks for a client certificate and
 // verifies it after the handshake: a self-signed one by thumbprint, one
 // under the CA by subject DN, and refusals answered with a 401, not a
@@ -526,7 +545,7 @@ func TestMTLS(t *testing.T) {
 	dnCert := ca.Issue(t, testpki.Options{Subject: adSubject})
 	g, f, _ := protected(t, func(c *gateway.Config) {
 		c.TrustedProxies = []string{"127.0.0.2/32"}
-		c.Protection.ClientCAs = ca.Pool()
+		c.ClientCerts = poolVerifier{ca.Pool()}
 		c.Protection.Legacy = append(c.Protection.Legacy,
 			gateway.LegacyClient{ID: "cert-app", Scopes: []string{"hello"}, Thumbprint: pinned.Thumbprint()},
 			gateway.LegacyClient{ID: "expired-app", Scopes: []string{"hello"}, Thumbprint: pinnedExpired.Thumbprint()},

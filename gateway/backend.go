@@ -41,9 +41,9 @@ type UpstreamConfig struct {
 	// that finds none free waits for one, within its timeout. Zero means
 	// DefaultUpstreamMaxConns.
 	MaxConns int
-	// ForwardAuthorization sends the caller's Authorization header (see
-	// WithAuthorization) upstream. Off, no credential leaves the gateway.
-	ForwardAuthorization bool
+	// Identity is what is presented upstream on each call: by default
+	// nothing, no credential leaves the gateway.
+	Identity UpstreamIdentity
 	// BreakerFailures is how many calls in a row must fail before the
 	// circuit breaker opens and calls fail at once with KindUnavailable.
 	// Zero means DefaultBreakerFailures.
@@ -62,14 +62,14 @@ type UpstreamConfig struct {
 // a timeout on every call, one retry where nothing can have been sent, and
 // a circuit breaker. Its failures are *Errors that name the upstream.
 type upstream struct {
-	url         string
-	name        string // scheme://host, never a path, query or credentials
-	client      *http.Client
-	timeout     time.Duration
-	cooldown    time.Duration
-	forwardAuth bool
-	breaker     *gobreaker.CircuitBreaker[string]
-	latency     *prometheus.HistogramVec // by upstream and outcome; nil when not registered
+	url      string
+	name     string // scheme://host, never a path, query or credentials
+	client   *http.Client
+	timeout  time.Duration
+	cooldown time.Duration
+	identity UpstreamIdentity
+	breaker  *gobreaker.CircuitBreaker[string]
+	latency  *prometheus.HistogramVec // by upstream and outcome; nil when not registered
 }
 
 func newUpstream(cfg UpstreamConfig) (*upstream, error) {
@@ -78,11 +78,11 @@ func newUpstream(cfg UpstreamConfig) (*upstream, error) {
 		return nil, fmt.Errorf("upstream URL %q: want an absolute http or https URL", cfg.URL)
 	}
 	up := &upstream{
-		url:         cfg.URL,
-		name:        u.Scheme + "://" + u.Host,
-		timeout:     orDefault(cfg.Timeout, DefaultUpstreamTimeout),
-		cooldown:    orDefault(cfg.BreakerCooldown, DefaultBreakerCooldown),
-		forwardAuth: cfg.ForwardAuthorization,
+		url:      cfg.URL,
+		name:     u.Scheme + "://" + u.Host,
+		timeout:  orDefault(cfg.Timeout, DefaultUpstreamTimeout),
+		cooldown: orDefault(cfg.BreakerCooldown, DefaultBreakerCooldown),
+		identity: cfg.Identity,
 	}
 	maxConns := orDefault(cfg.MaxConns, DefaultUpstreamMaxConns)
 	up.client = &http.Client{
@@ -157,17 +157,24 @@ func orDefault[T int | time.Duration](v, def T) T {
 type decodeFunc func(status int, contentType string, body []byte) (string, *Error)
 
 // call posts body to the upstream with the given headers (plus the
-// request id as X-Request-Id, and Authorization when configured) and
+// request id as X-Request-Id, and the identity's Authorization) and
 // decodes the answer.
 // Its errors are *Errors: KindBadGateway for a refused connection or an
 // unusable answer, KindTimeout past the timeout, KindUnavailable while the
-// circuit breaker is open.
+// circuit breaker is open, KindInternal when no token could be minted.
 func (u *upstream) call(ctx context.Context, header http.Header, body []byte, decode decodeFunc) (*string, error) {
+	auth, rejected, err := u.identity.authorization(ctx)
+	if err != nil { // not the upstream's failure: before the breaker
+		return nil, err
+	}
 	start := time.Now()
 	greeting, err := u.breaker.Execute(func() (string, error) {
-		status, ct, answer, err := u.post(ctx, header, body)
+		status, ct, answer, err := u.post(ctx, header, auth, body)
 		if err != nil {
 			return "", err
+		}
+		if status == http.StatusUnauthorized && rejected != nil {
+			rejected()
 		}
 		g, derr := decode(status, ct, answer)
 		if derr != nil {
@@ -201,7 +208,7 @@ func (u *upstream) call(ctx context.Context, header http.Header, body []byte, de
 // request on a reused keep-alive connection that closed before any byte
 // was written (the body is a bytes.Reader, so it can rewind); anything
 // later is never retried, as the upstream may have acted on it.
-func (u *upstream) post(ctx context.Context, header http.Header, body []byte) (int, string, []byte, error) {
+func (u *upstream) post(ctx context.Context, header http.Header, auth string, body []byte) (int, string, []byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, u.timeout)
 	defer cancel()
 	for attempt := 0; ; attempt++ {
@@ -215,7 +222,7 @@ func (u *upstream) post(ctx context.Context, header http.Header, body []byte) (i
 		if id := RequestIDFrom(ctx); id != "" {
 			req.Header.Set(headerRequestID, id)
 		}
-		if auth := AuthorizationFrom(ctx); u.forwardAuth && auth != "" {
+		if auth != "" {
 			req.Header.Set("Authorization", auth)
 		}
 		resp, err := u.client.Do(req)

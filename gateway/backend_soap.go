@@ -6,10 +6,12 @@ import (
 	"encoding/xml"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/beevik/etree"
 
 	"github.com/hellogw/hellogw/gen"
+	"github.com/hellogw/hellogw/internal/wsse"
 	"github.com/hellogw/hellogw/wsdl"
 )
 
@@ -27,12 +29,18 @@ import (
 //     attribute names the encoding, and each part carries its xsi:type.
 //   - SOAP 1.1 §6.2 and §4.4: a fault comes back as HTTP 500 with a Fault
 //     element in the Body.
+//   - With a WS-Security identity, a wsse:Security header block holding a
+//     UsernameToken (WS-Security 1.1 §5, UsernameToken Profile 1.1),
+//     marked mustUnderstand (SOAP 1.1 §4.2.3) so that an upstream that
+//     does not check it refuses the call instead of ignoring it.
 type SOAPBackend struct {
 	up     *upstream
 	op     wsdl.Operation
 	header http.Header
-	head   string // the request envelope up to the part's text
-	tail   string // and after it
+	wsse   *UpstreamIdentity // nil unless the identity is IdentityWSSE
+	open   string            // the request envelope's start tag
+	head   string            // from the Body up to the part's text
+	tail   string            // and after it
 }
 
 var _ gen.Hello_PortType = (*SOAPBackend)(nil)
@@ -50,14 +58,18 @@ func NewSOAPBackend(op wsdl.Operation, cfg UpstreamConfig) (*SOAPBackend, error)
 		// SOAP 1.1 §6.1.1: the header's value is a quoted URI.
 		"Soapaction": {`"` + op.SOAPAction + `"`},
 	}}
-	b.head, b.tail = requestFrame(op)
+	if cfg.Identity.Kind == IdentityWSSE {
+		b.wsse = &cfg.Identity
+	}
+	b.open, b.head, b.tail = requestFrame(op)
 	return b, nil
 }
 
 // requestFrame lays out the rpc request envelope for op around its one
 // part's text (SOAP 1.1 §7.1, WSDL 1.1 §3.5): the same shape as the
-// gateway's own responses, with the operation and its input part.
-func requestFrame(op wsdl.Operation) (head, tail string) {
+// gateway's own responses, with the operation and its input part; a
+// Header may go between open and head.
+func requestFrame(op wsdl.Operation) (open, head, tail string) {
 	encoded := op.Use == "encoded"
 	var h strings.Builder
 	h.WriteString(xml.Header)
@@ -65,7 +77,10 @@ func requestFrame(op wsdl.Operation) (head, tail string) {
 	if encoded {
 		h.WriteString(` xmlns:xsd="` + nsXSD + `" xmlns:xsi="` + nsXSI + `"`)
 	}
-	h.WriteString(`><SOAP-ENV:Body><ns1:` + op.Name + ` xmlns:ns1="` + attr(op.Namespace) + `"`)
+	h.WriteString(`>`)
+	open = h.String()
+	h.Reset()
+	h.WriteString(`<SOAP-ENV:Body><ns1:` + op.Name + ` xmlns:ns1="` + attr(op.Namespace) + `"`)
 	if encoded {
 		h.WriteString(` SOAP-ENV:encodingStyle="` + attr(op.EncodingStyle) + `"`)
 	}
@@ -74,7 +89,7 @@ func requestFrame(op wsdl.Operation) (head, tail string) {
 		h.WriteString(` xsi:type="xsd:string"`)
 	}
 	h.WriteString(`>`)
-	return h.String(), `</` + op.InputPart + `></ns1:` + op.Name + `></SOAP-ENV:Body></SOAP-ENV:Envelope>`
+	return open, h.String(), `</` + op.InputPart + `></ns1:` + op.Name + `></SOAP-ENV:Body></SOAP-ENV:Envelope>`
 }
 
 // SayHello implements gen.Hello_PortType.
@@ -91,7 +106,14 @@ func (b *SOAPBackend) SayHelloContext(ctx context.Context, firstName *string) (*
 		return nil, err
 	}
 	var body bytes.Buffer
-	body.Grow(len(b.head) + len(*firstName) + len(b.tail) + 16)
+	body.Grow(len(b.open) + len(b.head) + len(*firstName) + len(b.tail) + 16)
+	body.WriteString(b.open)
+	if b.wsse != nil {
+		// A fresh token for each call: a digest's Nonce is single-use.
+		body.WriteString(`<SOAP-ENV:Header>`)
+		wsse.NewUsernameToken(b.wsse.Username, b.wsse.Password, b.wsse.Digest, time.Now()).AppendSecurityHeader(&body, "SOAP-ENV")
+		body.WriteString(`</SOAP-ENV:Header>`)
+	}
 	body.WriteString(b.head)
 	xml.EscapeText(&body, []byte(*firstName)) // \t \n \r as character references, which no parser normalises
 	body.WriteString(b.tail)
@@ -152,26 +174,15 @@ func (b *SOAPBackend) decode(status int, _ string, body []byte) (string, *Error)
 }
 
 // readEnvelope parses body as a SOAP 1.1 (or 1.2) envelope, with the same
-// charset handling and DTD refusal as decodeEnvelope.
+// charset handling, strictness and limits as decodeEnvelope.
 func readEnvelope(body []byte) (*etree.Element, *soapVersion, *Error) {
-	body, err := toUTF8(body)
+	body, err := decodeCharset(body, "")
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := checkCharRefs(body); err != nil {
+	env, err := readXML(body, envelopeLimits)
+	if err != nil {
 		return nil, nil, err
-	}
-	doc := etree.NewDocument()
-	doc.ReadSettings.CharsetReader = charsetReader
-	if err := doc.ReadFromBytes(body); err != nil {
-		return nil, nil, errorf(KindInvalid, "not well-formed XML")
-	}
-	if hasDirective(&doc.Element) {
-		return nil, nil, errNoDTD
-	}
-	env := doc.Root()
-	if env == nil {
-		return nil, nil, errorf(KindInvalid, "no root element")
 	}
 	v := versionByNamespace(env.NamespaceURI())
 	if v == nil || env.Tag != "Envelope" {

@@ -33,7 +33,7 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 		// gzip body can unpack to gigabytes.
 		body = io.LimitReader(zr, limit+1)
 	default:
-		return nil, errorf(KindUnsupportedType, "Content-Encoding %q is not supported; send identity or gzip", enc)
+		return nil, errorf(KindUnsupportedType, "this Content-Encoding is not supported; send identity or gzip")
 	}
 
 	if zr == nil && r.ContentLength >= 0 {

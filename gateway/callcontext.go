@@ -18,9 +18,9 @@ type authorizationKey struct{}
 
 // WithAuthorization returns a copy of ctx that carries the caller's
 // Authorization header. A backend gets only a context.Context from the
-// codecs (the gen.Hello_PortType signature), and sends this upstream only
-// when configured to (UpstreamConfig.ForwardAuthorization); the request
-// id travels the same way (RequestIDFrom).
+// codecs (the gen.Hello_PortType signature), and passes a bearer token in
+// it upstream only when configured to (UpstreamIdentity); the request id
+// travels the same way (RequestIDFrom).
 func WithAuthorization(ctx context.Context, authorization string) context.Context {
 	return context.WithValue(ctx, authorizationKey{}, authorization)
 }

@@ -106,17 +106,9 @@ func (g *Gateway) certificate(c *gin.Context) (Principal, *Error) {
 		}
 		return Principal{ClientID: lc.ID, Scopes: lc.Scopes, Method: MethodMTLS}, nil
 	}
-	if len(g.prot.byDN) > 0 {
-		pool := x509.NewCertPool()
-		for _, ic := range inter {
-			pool.AddCert(ic)
-		}
-		_, verr := cert.Verify(x509.VerifyOptions{
-			Roots: g.prot.ClientCAs, Intermediates: pool, CurrentTime: now,
-			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-		})
+	if len(g.prot.byDN) > 0 && g.prot.certs.VerifyClientCert(append([]*x509.Certificate{cert}, inter...)) == nil {
 		var subject pkix.RDNSequence
-		if _, err := asn1.Unmarshal(cert.RawSubject, &subject); verr == nil && err == nil {
+		if _, err := asn1.Unmarshal(cert.RawSubject, &subject); err == nil {
 			for _, lc := range g.prot.byDN {
 				if lc.dn.Matches(subject) {
 					return Principal{ClientID: lc.ID, Scopes: lc.Scopes, Method: MethodMTLS}, nil

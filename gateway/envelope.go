@@ -1,17 +1,11 @@
 package gateway
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/hex"
-	"fmt"
-	"io"
-	"strconv"
 	"strings"
 
 	"github.com/beevik/etree"
-	"golang.org/x/net/html/charset"
-	"golang.org/x/text/encoding/unicode"
 
 	"github.com/hellogw/hellogw/wsdl"
 )
@@ -54,53 +48,30 @@ type call struct {
 // real clients differ in: prefixes, namespaces on the rpc wrapper, qualified
 // or unqualified parts, encodingStyle anywhere, href/multiRef encoding,
 // xsi:type (honoured for base64Binary and hexBinary), charsets other than
-// UTF-8, comments and CDATA. It refuses DTDs outright.
+// UTF-8 (charset is the Content-Type's parameter, "" when absent),
+// comments and CDATA. What it refuses is decided by decodeCharset,
+// readXML and envelopeParts.
 //
 // The returned version is that of the envelope, or fallback when the input
 // is not a SOAP envelope at all; faults go out in that version.
-func decodeEnvelope(body []byte, fallback *soapVersion, action string, ops map[string]wsdl.Operation) (*soapVersion, call, *Error) {
-	body, err := toUTF8(body)
+func decodeEnvelope(body []byte, charset string, fallback *soapVersion, action string, ops map[string]wsdl.Operation) (*soapVersion, call, *Error) {
+	body, err := decodeCharset(body, charset)
 	if err != nil {
 		return fallback, call{}, err
 	}
-	if err := checkCharRefs(body); err != nil {
+	env, err := readXML(body, envelopeLimits)
+	if err != nil {
 		return fallback, call{}, err
-	}
-	doc := etree.NewDocument()
-	doc.ReadSettings.CharsetReader = charsetReader
-	if err := doc.ReadFromBytes(body); err != nil {
-		if bytes.Contains(body, []byte("<!DOCTYPE")) {
-			return fallback, call{}, errNoDTD // the parse failed on what the DTD declares
-		}
-		return fallback, call{}, errorf(KindInvalid, "the request is not well-formed XML: %v", err)
-	}
-	if hasDirective(&doc.Element) {
-		return fallback, call{}, errNoDTD
-	}
-
-	env := doc.Root()
-	if env == nil {
-		return fallback, call{}, errorf(KindInvalid, "the request has no root element")
 	}
 	v := versionByNamespace(env.NamespaceURI())
 	if v == nil || env.Tag != "Envelope" {
 		// SOAP 1.1 §4.4.1, SOAP 1.2 part 1 §5.4.7: an envelope in no
 		// namespace we know is a VersionMismatch, answered in SOAP 1.1.
-		return soap11, call{}, errorf(KindVersionMismatch,
-			"the root element {%s}%s is not a SOAP 1.1 or SOAP 1.2 Envelope", env.NamespaceURI(), env.Tag)
+		return soap11, call{}, errorf(KindVersionMismatch, "the root element is not a SOAP 1.1 or SOAP 1.2 Envelope")
 	}
-
-	var header, bodyEl *etree.Element
-	for _, c := range env.ChildElements() {
-		if c.NamespaceURI() != v.envNS {
-			continue
-		}
-		switch c.Tag {
-		case "Header":
-			header = c
-		case "Body":
-			bodyEl = c
-		}
+	header, bodyEl, err := v.envelopeParts(env)
+	if err != nil {
+		return v, call{}, err
 	}
 	var security *securityHeader
 	if header != nil {
@@ -112,19 +83,16 @@ func decodeEnvelope(body []byte, fallback *soapVersion, action string, ops map[s
 			security = readSecurityHeader(sec)
 		}
 	}
-	if bodyEl == nil {
-		return v, call{}, errorf(KindInvalid, "the envelope has no Body")
-	}
 	wrapper := rpcWrapper(bodyEl)
 	if wrapper == nil {
 		return v, call{}, errorf(KindInvalid, "the Body is empty; expected an operation element such as %s", anyOp(ops))
 	}
 	op, ok := ops[wrapper.Tag]
 	if !ok {
-		return v, call{}, errorf(KindInvalid, "unknown operation %q; this service offers %s", wrapper.Tag, anyOp(ops))
+		return v, call{}, errorf(KindInvalid, "the Body calls an operation this service does not offer; it offers %s", anyOp(ops))
 	}
 	if !actionMatches(action, op) {
-		return v, call{}, errorf(KindInvalid, "SOAPAction %q does not match operation %s (expected %q)", action, op.Name, op.SOAPAction)
+		return v, call{}, errorf(KindInvalid, "the SOAPAction does not match operation %s (expected %q)", op.Name, op.SOAPAction)
 	}
 
 	part := findPart(wrapper, op.InputPart)
@@ -142,83 +110,39 @@ func decodeEnvelope(body []byte, fallback *soapVersion, action string, ops map[s
 	return v, call{op: op, arg: arg, security: security}, nil
 }
 
-// toUTF8 turns a UTF-16 body (which the XML parser cannot start reading)
-// into UTF-8; other charsets are converted while parsing, by charsetReader.
-func toUTF8(body []byte) ([]byte, *Error) {
-	if len(body) < 2 || !(body[0] == 0xFE && body[1] == 0xFF || body[0] == 0xFF && body[1] == 0xFE) {
-		return body, nil
-	}
-	out, err := unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM).NewDecoder().Bytes(body)
-	if err != nil {
-		return nil, errorf(KindInvalid, "the UTF-16 request body is corrupt")
-	}
-	return out, nil
-}
-
-// checkCharRefs refuses character references to surrogates, which are
-// not XML 1.0 Chars. encoding/xml turns &#xD800; into U+FFFD instead of
-// failing, which would change the caller's name without a word; no XML
-// library for Go does better, so this small scan does it. CDATA sections
-// and comments are skipped: references mean nothing there.
-func checkCharRefs(body []byte) *Error {
-	for i := 0; i < len(body); i++ {
-		if body[i] == '<' {
-			for _, skip := range [...][2]string{{"<![CDATA[", "]]>"}, {"<!--", "-->"}} {
-				if bytes.HasPrefix(body[i:], []byte(skip[0])) {
-					end := bytes.Index(body[i+len(skip[0]):], []byte(skip[1]))
-					if end < 0 {
-						return nil // unterminated: the parser reports it
-					}
-					i += len(skip[0]) + end + len(skip[1]) - 1
-					break
-				}
-			}
-			continue
-		}
-		if body[i] != '&' || i+1 == len(body) || body[i+1] != '#' {
-			continue
-		}
-		ref := body[i+2:]
-		if end := bytes.IndexByte(ref, ';'); end >= 0 {
-			ref = ref[:end]
-		}
-		base := 10
-		if len(ref) > 0 && ref[0] == 'x' {
-			base, ref = 16, ref[1:]
-		}
-		if n, err := strconv.ParseUint(string(ref), base, 32); err == nil && n >= 0xD800 && n <= 0xDFFF {
-			return errorf(KindInvalid, "the request is not well-formed XML: a character reference to U+%04X, a surrogate, which XML 1.0 cannot carry", n)
-		}
-	}
-	return nil
-}
-
-// charsetReader converts the charset an XML declaration names into UTF-8,
-// using the WHATWG encoding labels (ISO-8859-1, windows-1252, Shift_JIS…).
-func charsetReader(label string, input io.Reader) (io.Reader, error) {
-	if strings.HasPrefix(strings.ToLower(label), "utf-16") {
-		return input, nil // already converted by toUTF8
-	}
-	r, err := charset.NewReaderLabel(label, input)
-	if err != nil {
-		return nil, fmt.Errorf("unsupported charset %q", label)
-	}
-	return r, nil
-}
-
-// hasDirective reports a <!DOCTYPE …> or other directive anywhere.
-func hasDirective(e *etree.Element) bool {
-	for _, t := range e.Child {
+// envelopeParts returns the envelope's Header (nil when it has none) and
+// its Body, refusing any other shape: SOAP 1.1 §4.1.1 and SOAP 1.2 part 1
+// §5.1 allow one optional Header, first, then one Body. After the Body,
+// SOAP 1.1 allows namespace-qualified elements of other namespaces;
+// SOAP 1.2 allows nothing. Two Bodies or two Headers are refused rather
+// than one picked: a firewall in front could read the other one.
+func (v *soapVersion) envelopeParts(env *etree.Element) (header, body *etree.Element, err *Error) {
+	for _, t := range env.Child {
 		switch t := t.(type) {
-		case *etree.Directive:
-			return true
+		case *etree.CharData:
+			if strings.TrimLeft(t.Data, " \t\r\n") != "" {
+				return nil, nil, errorf(KindInvalid, "the Envelope holds text; it may hold only a Header and a Body")
+			}
 		case *etree.Element:
-			if hasDirective(t) {
-				return true
+			ns := t.NamespaceURI()
+			switch {
+			case ns == v.envNS && t.Tag == "Header" && header == nil && body == nil:
+				header = t
+			case ns == v.envNS && t.Tag == "Body" && body == nil:
+				body = t
+			case ns == v.envNS && t.Tag == "Header":
+				return nil, nil, errorf(KindInvalid, "the Envelope has a second Header, or a Header after its Body")
+			case ns == v.envNS && t.Tag == "Body":
+				return nil, nil, errorf(KindInvalid, "the Envelope has two Bodies")
+			case body == nil || v == soap12 || ns == "" || ns == v.envNS:
+				return nil, nil, errorf(KindInvalid, "the Envelope holds an element other than its Header and Body")
 			}
 		}
 	}
-	return false
+	if body == nil {
+		return nil, nil, errorf(KindInvalid, "the envelope has no Body")
+	}
+	return header, body, nil
 }
 
 // rpcWrapper returns the Body's operation element: its first child that is
@@ -281,7 +205,7 @@ func deref(env, part *etree.Element) (*etree.Element, *Error) {
 		}
 		target := findByID(env, id)
 		if target == nil {
-			return nil, errorf(KindInvalid, "reference to id %q, which no element has", id)
+			return nil, errorf(KindInvalid, "a SOAP-encoding reference points to no element of the envelope")
 		}
 		part = target
 	}

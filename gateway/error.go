@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"encoding/xml"
 	"errors"
 	"fmt"
 )
@@ -67,6 +68,9 @@ type Error struct {
 	// namespace wsse.NS), or "": SOAP faults carry it as their code
 	// (SOAP 1.1) or subcode (SOAP 1.2).
 	Subcode string
+	// NotUnderstood names the mandatory header blocks a KindMustUnderstand
+	// error is about, each once; SOAP 1.2 faults list them (part 1 §5.4.8).
+	NotUnderstood []xml.Name
 }
 
 func (e *Error) Error() string { return e.Message }

@@ -1,6 +1,9 @@
 package gateway
 
-import "strings"
+import (
+	"strings"
+	"time"
+)
 
 // JSONRoutes lists "METHOD /path" of every route the JSON codec answers,
 // for the OpenAPI test in the external test package.
@@ -13,3 +16,6 @@ func (g *Gateway) JSONRoutes() []string {
 	}
 	return out
 }
+
+// SetClock makes the cache read the time from now.
+func (c *TokenCache) SetClock(now func() time.Time) { c.now = now }

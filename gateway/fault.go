@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"net/http"
+	"strconv"
 
 	"github.com/hellogw/hellogw/internal/wsse"
 )
@@ -41,7 +42,9 @@ func (v *soapVersion) appendFault(b *bytes.Buffer, err *Error) {
 	code := v.faultCode(err.Kind)
 	b.WriteString(xml.Header)
 	if v == soap12 {
-		b.WriteString(`<env:Envelope xmlns:env="` + v.envNS + `"><env:Body><env:Fault><env:Code><env:Value>env:`)
+		b.WriteString(`<env:Envelope xmlns:env="` + v.envNS + `">`)
+		appendNotUnderstood(b, err.NotUnderstood)
+		b.WriteString(`<env:Body><env:Fault><env:Code><env:Value>env:`)
 		b.WriteString(code)
 		if err.Subcode != "" {
 			b.WriteString(`</env:Value><env:Subcode><env:Value xmlns:wsse="` + wsse.NS + `">wsse:` + err.Subcode + `</env:Value></env:Subcode>`)
@@ -62,4 +65,36 @@ func (v *soapVersion) appendFault(b *bytes.Buffer, err *Error) {
 	b.WriteString(`</faultcode><faultstring>`)
 	xml.EscapeText(b, []byte(err.Message))
 	b.WriteString(`</faultstring></SOAP-ENV:Fault></SOAP-ENV:Body></SOAP-ENV:Envelope>`)
+}
+
+// appendNotUnderstood writes SOAP 1.2's NotUnderstood header blocks (part 1
+// §5.4.8), one per block name. Each namespace is declared once, on the
+// Header, so that the fault grows with the request and no faster: a long
+// namespace shared by many blocks is written once.
+func appendNotUnderstood(b *bytes.Buffer, names []xml.Name) {
+	if len(names) == 0 {
+		return
+	}
+	prefixes := make(map[string]string, len(names))
+	b.WriteString(`<env:Header`)
+	for _, n := range names {
+		if _, ok := prefixes[n.Space]; ok || n.Space == "" {
+			continue
+		}
+		p := "n" + strconv.Itoa(len(prefixes)+1)
+		prefixes[n.Space] = p
+		b.WriteString(` xmlns:` + p + `="`)
+		xml.EscapeText(b, []byte(n.Space))
+		b.WriteByte('"')
+	}
+	b.WriteByte('>')
+	for _, n := range names {
+		b.WriteString(`<env:NotUnderstood qname="`)
+		if p := prefixes[n.Space]; p != "" {
+			b.WriteString(p + ":")
+		}
+		b.WriteString(n.Local) // an XML name: nothing to escape
+		b.WriteString(`"/>`)
+	}
+	b.WriteString(`</env:Header>`)
 }

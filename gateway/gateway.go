@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -53,6 +54,9 @@ type Config struct {
 	// it is, with a bearer access token or a legacy credential, on every
 	// wire format (sayhello.require_token).
 	Protection *Protection
+	// ClientCerts, if set, verifies TLS client certificates against the
+	// configured client CA; nil when -tls-client-ca is not given.
+	ClientCerts ClientCertVerifier
 }
 
 // Gateway routes HTTP requests to the codecs. It is an http.Handler.
@@ -70,6 +74,7 @@ type Gateway struct {
 	prot    *protection // nil: sayHello is open
 	timeout time.Duration
 	ready   atomic.Bool
+	parses  chan struct{} // see parseSlot
 }
 
 // New builds a gateway. It serves the binding's one operation, at the path
@@ -108,6 +113,7 @@ func New(cfg Config) (*Gateway, error) {
 		log:     cfg.Logger,
 		readyFn: cfg.Ready,
 		timeout: cfg.StoreTimeout,
+		parses:  make(chan struct{}, runtime.GOMAXPROCS(0)),
 	}
 	if g.timeout <= 0 {
 		g.timeout = DefaultStoreTimeout
@@ -119,7 +125,7 @@ func New(cfg Config) (*Gateway, error) {
 		g.log = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Protection != nil {
-		if g.prot, err = newProtection(cfg.Protection, cfg.TrustedProxies); err != nil {
+		if g.prot, err = newProtection(cfg.Protection, cfg.ClientCerts, cfg.TrustedProxies); err != nil {
 			return nil, err
 		}
 	}
@@ -140,22 +146,23 @@ func New(cfg Config) (*Gateway, error) {
 	e.HandleMethodNotAllowed = true
 	e.Use(g.observe, gin.CustomRecovery(g.recovered))
 	e.NoRoute(func(c *gin.Context) {
-		writeProblem(c, errorf(KindNotFound, "no such resource: %s", c.Request.URL.Path))
+		writeProblem(c, errorf(KindNotFound, "no such resource"))
 	})
 	e.NoMethod(func(c *gin.Context) {
-		writeProblem(c, errorf(KindMethodNotAllowed, "method %s is not allowed here", c.Request.Method))
+		writeProblem(c, errorf(KindMethodNotAllowed, "this method is not allowed here"))
 	})
 
+	r := withHead{e}
 	for _, p := range []string{port, port + "/"} {
-		e.POST(p, g.handlePort)
-		e.GET(p, g.handleWSDL)
+		r.POST(p, g.handlePort)
+		r.GET(p, g.handleWSDL)
 	}
-	e.POST(port+"/"+op.Name, g.handleJSON)
-	e.POST("/"+op.Name, g.handleJSON)
-	e.GET("/openapi.json", func(c *gin.Context) { c.Data(http.StatusOK, "application/json", g.openAPI) })
-	e.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok\n") })
-	e.GET("/readyz", g.handleReady)
-	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	r.POST(port+"/"+op.Name, g.handleJSON)
+	r.POST("/"+op.Name, g.handleJSON)
+	r.GET("/openapi.json", func(c *gin.Context) { c.Data(http.StatusOK, "application/json", g.openAPI) })
+	r.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok\n") })
+	r.GET("/readyz", g.handleReady)
+	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
 	g.engine = e
 	return g, nil
 }
@@ -171,13 +178,36 @@ const DefaultStoreTimeout = 5 * time.Second
 // their requests' deadline, so that a store that stops answering (a
 // database behind a network that drops packets) fails them rather than
 // hanging them.
+//
+// A GET route added here answers HEAD too, as every route of the gateway does.
 func (g *Gateway) Routes() gin.IRoutes {
-	return g.engine.Group("", func(c *gin.Context) {
+	return withHead{g.engine.Group("", func(c *gin.Context) {
 		ctx, cancel := context.WithTimeout(c.Request.Context(), g.timeout)
 		defer cancel()
 		c.Request = c.Request.WithContext(ctx)
 		c.Next()
-	})
+	})}
+}
+
+// withHead registers every GET route for HEAD as well: RFC 9110 §9.3.2
+// makes HEAD a GET without the content, and uptime monitors use it. The
+// handler runs as for GET; net/http sends its headers and drops its body.
+type withHead struct{ gin.IRoutes }
+
+// GET registers h for GET and HEAD.
+func (r withHead) GET(path string, h ...gin.HandlerFunc) gin.IRoutes {
+	r.IRoutes.HEAD(path, h...)
+	r.IRoutes.GET(path, h...)
+	return r
+}
+
+// Handle registers h for method, and for HEAD too when method is GET.
+func (r withHead) Handle(method, path string, h ...gin.HandlerFunc) gin.IRoutes {
+	if method == http.MethodGet {
+		return r.GET(path, h...)
+	}
+	r.IRoutes.Handle(method, path, h...)
+	return r
 }
 
 // SetReady says whether the gateway takes traffic: true once it listens,
@@ -194,7 +224,7 @@ func (g *Gateway) sayHello(c *gin.Context, caller authState, firstName *string) 
 		ctx = WithAuthorization(ctx, auth)
 	}
 	if g.prot != nil {
-		ctx = context.WithValue(ctx, principalKey{}, caller.p)
+		ctx = WithPrincipal(ctx, caller.p)
 	}
 	greeting, err := g.svc.SayHelloContext(ctx, firstName)
 	if err != nil {

@@ -111,26 +111,30 @@ func TestJSONErrors(t *testing.T) {
 		status                  int
 		detail                  string
 	}{
-		{"ErrContentType", "text/plain", `{"firstName":"Ada"}`, nil, 415, `Content-Type "text/plain" is not supported`},
+		{"ErrContentType", "text/plain", `{"firstName":"Ada"}`, nil, 415, "this Content-Type is not supported; send application/json"},
 		{"ErrNoContentType", "", `{"firstName":"Ada"}`, nil, 415, "send application/json"},
-		{"ErrNotJSON", "application/json", `firstName=Ada`, nil, 400, "not a sayHello request"},
-		{"ErrTrailingData", "application/json", `{"firstName":"Ada"} {}`, nil, 400, "not a sayHello request"},
-		{"ErrNumber", "application/json", `{"firstName":42}`, nil, 400, "not a sayHello request"},
+		{"ErrNotJSON", "application/json", `firstName=Ada`, nil, 400, "the body is not valid JSON"},
+		{"ErrTrailingData", "application/json", `{"firstName":"Ada"} {}`, nil, 400, "the body is not valid JSON"},
+		{"ErrTruncated", "application/json", `{"firstName":"Ada"`, nil, 400, "the body is not valid JSON"},
+		{"ErrArray", "application/json", `["Ada"]`, nil, 400, "the body must be a JSON object"},
+		{"ErrNumber", "application/json", `{"firstName":42}`, nil, 400, "firstName must be a string"},
+		{"ErrObject", "application/json", `{"firstName":{"a":1}}`, nil, 400, "firstName must be a string"},
 		{"ErrMissing", "application/json", `{}`, nil, 400, "firstName is required"},
 		{"ErrNull", "application/json", `{"firstName":null}`, nil, 400, "firstName is required"},
 		{"ErrEmpty", "application/json", `{"firstName":""}`, nil, 400, "firstName must not be empty"},
-		{"ErrInvalidUTF8", "application/json", "{\"firstName\":\"A\xffa\"}", nil, 400, "UTF-8"},
-		{"ErrLoneSurrogate", "application/json", `{"firstName":"\ud800"}`, nil, 400, "not a sayHello request"},
-		{"ErrDuplicateName", "application/json", `{"firstName":"Ada","firstName":"Eve"}`, nil, 400, "duplicate"},
+		{"ErrInvalidUTF8", "application/json", "{\"firstName\":\"A\xffa\"}", nil, 400, "the body is not valid UTF-8"},
+		{"ErrLoneSurrogate", "application/json", `{"firstName":"\ud800"}`, nil, 400, "the body is not valid JSON"},
+		{"ErrDuplicateName", "application/json", `{"firstName":"Ada","firstName":"Eve"}`, nil, 400, "the body names a member twice"},
 		{"ErrControlChar", "application/json", `{"firstName":"A\u0001"}`, nil, 400, "U+0001"},
 		{"ErrTooLarge", "application/json", `{"firstName":"` + strings.Repeat("a", 100) + `"}`, nil, 413, "larger than the limit of 64 bytes"},
-		{"ErrEncoding", "application/json", `{"firstName":"Ada"}`, []string{"Content-Encoding", "br"}, 415, `Content-Encoding "br"`},
+		{"ErrEncoding", "application/json", `{"firstName":"Ada"}`, []string{"Content-Encoding", "br"}, 415, "this Content-Encoding is not supported"},
 	} {
 		t.Run(tc.desc, func(t *testing.T) {
 			w := do(g, "POST", "/sayHello", tc.contentType, strings.NewReader(tc.body), tc.headers...)
 			require.Equal(t, tc.status, w.Code, w.Body.String())
 			p := decodeProblem(t, w)
 			assert.Contains(t, p.Detail, tc.detail)
+			assert.NotRegexp(t, `json:|jsontext:|unmarshal|Go `, p.Detail, "the detail speaks a library's language")
 			assert.Equal(t, "about:blank", p.Type)
 		})
 	}

@@ -1,7 +1,9 @@
 package gateway
 
 import (
+	"errors"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	"github.com/go-json-experiment/json"
@@ -24,7 +26,7 @@ type sayHelloRequest struct {
 func (g *Gateway) handleJSON(c *gin.Context) {
 	noteWire(c, "json")
 	if ct := c.ContentType(); ct != "application/json" && !strings.HasSuffix(ct, "+json") {
-		writeProblem(c, errorf(KindUnsupportedType, "Content-Type %q is not supported; send application/json", ct))
+		writeProblem(c, errorf(KindUnsupportedType, "this Content-Type is not supported; send application/json"))
 		return
 	}
 	caller := g.authenticateHeaders(c, false)
@@ -38,8 +40,10 @@ func (g *Gateway) handleJSON(c *gin.Context) {
 		return
 	}
 	var req sayHelloRequest
-	if err := json.Unmarshal(body, &req); err != nil {
-		writeProblem(c, errorf(KindInvalid, "the body is not a sayHello request: %v", err))
+	if name, ok := jsonFirstName(body); ok {
+		req.FirstName = &name
+	} else if err := json.Unmarshal(body, &req); err != nil {
+		writeProblem(c, jsonError(body, err))
 		return
 	}
 	greeting, herr := g.sayHello(c, caller, req.FirstName)
@@ -52,4 +56,26 @@ func (g *Gateway) handleJSON(c *gin.Context) {
 	out, _ = jsontext.AppendQuote(out, greeting) // greeting is valid UTF-8: checked by the core or the backend codec
 	out = append(out, '}')
 	c.Data(200, "application/json", out)
+}
+
+// jsonError says what is wrong with a sayHello body in the API's words,
+// never the JSON library's, and never quoting the body.
+func jsonError(body []byte, err error) *Error {
+	if !utf8.Valid(body) {
+		return errorf(KindInvalid, "the body is not valid UTF-8, which JSON must be (RFC 8259 §8.1)")
+	}
+	if serr, ok := errors.AsType[*json.SemanticError](err); ok {
+		switch serr.JSONPointer {
+		case "":
+			return errorf(KindInvalid, "the body must be a JSON object, as in {\"firstName\": \"Ada\"}")
+		case "/firstName":
+			return errorf(KindInvalid, "firstName must be a string")
+		}
+	}
+	if serr, ok := errors.AsType[*jsontext.SyntacticError](err); ok && errors.Is(serr.Err, jsontext.ErrDuplicateName) {
+		// RFC 8259 §4 leaves duplicate names to the parser; taking either
+		// one would let two readers see two names.
+		return errorf(KindInvalid, "the body names a member twice")
+	}
+	return errorf(KindInvalid, "the body is not valid JSON")
 }

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"context"
 	"mime"
 	"net/http"
 	"strings"
@@ -18,10 +19,10 @@ var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // parameter) or, for JSON clients that post to the base URL, JSON.
 func (g *Gateway) handlePort(c *gin.Context) {
 	media := strings.ToLower(c.ContentType())
+	params := mediaParams(c.GetHeader("Content-Type"))
 	v, action := soap11, c.GetHeader("SOAPAction")
 	switch {
 	case media == "application/soap+xml":
-		_, params, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
 		v, action = soap12, params["action"]
 	case media == "application/json" || strings.HasSuffix(media, "+json"):
 		g.handleJSON(c)
@@ -29,7 +30,7 @@ func (g *Gateway) handlePort(c *gin.Context) {
 	case media == "", media == "text/xml", media == "application/xml":
 	default:
 		g.writeFault(c, v, errorf(KindUnsupportedType,
-			"Content-Type %q is not supported; send text/xml (SOAP 1.1) or application/soap+xml (SOAP 1.2)", media))
+			"this Content-Type is not supported; send text/xml (SOAP 1.1) or application/soap+xml (SOAP 1.2)"))
 		return
 	}
 
@@ -43,7 +44,13 @@ func (g *Gateway) handlePort(c *gin.Context) {
 		g.writeFault(c, v, asError(err))
 		return
 	}
-	v, call, ferr := decodeEnvelope(body, v, action, g.binding.Operations)
+	release, ferr := g.parseSlot(c.Request.Context())
+	if ferr != nil {
+		g.writeFault(c, v, ferr)
+		return
+	}
+	v, call, ferr := decodeEnvelope(body, params["charset"], v, action, g.binding.Operations)
+	release()
 	if ferr != nil {
 		g.writeFault(c, v, ferr)
 		return
@@ -63,6 +70,38 @@ func (g *Gateway) handlePort(c *gin.Context) {
 	b.Reset()
 	g.frames[v].append(b, greeting)
 	c.Data(http.StatusOK, v.contentType, b.Bytes())
+}
+
+// mediaParams returns the parameters of a Content-Type (RFC 9110 §8.3.1),
+// names in lower case. Some clients send a SOAP 1.2 action URI unquoted
+// (action=urn:x#op), which is not a token, so mime.ParseMediaType refuses
+// the header; those are read leniently, one name=value per ';'.
+func mediaParams(ct string) map[string]string {
+	_, params, err := mime.ParseMediaType(ct)
+	if err == nil || ct == "" {
+		return params
+	}
+	params = make(map[string]string)
+	_, rest, _ := strings.Cut(ct, ";")
+	for p := range strings.SplitSeq(rest, ";") {
+		if k, v, ok := strings.Cut(p, "="); ok {
+			params[strings.ToLower(strings.TrimSpace(k))] = strings.Trim(strings.TrimSpace(v), `"`)
+		}
+	}
+	return params
+}
+
+// parseSlot waits, at most as long as the request lives, for one of the
+// slots that bound how many envelopes are parsed at once (one per core,
+// set in New): parsing is CPU work, so more at once would only add up
+// their memory. The caller calls release when its parse is done.
+func (g *Gateway) parseSlot(ctx context.Context) (release func(), err *Error) {
+	select {
+	case g.parses <- struct{}{}:
+		return func() { <-g.parses }, nil
+	case <-ctx.Done():
+		return nil, errorf(KindUnavailable, "the gateway is busy; try again")
+	}
 }
 
 // writeFault answers with err as a fault envelope of version v.

@@ -1,6 +1,9 @@
 package gateway
 
 import (
+	"encoding/xml"
+	"slices"
+
 	"github.com/beevik/etree"
 
 	"github.com/hellogw/hellogw/internal/wsse"
@@ -63,11 +66,20 @@ func versionByNamespace(ns string) *soapVersion {
 	return nil
 }
 
-// checkHeaders faults on the first header entry that is mandatory for
-// this node and not understood (SOAP 1.1 §4.2.3, SOAP 1.2 part 1 §5.2.3).
-// The gateway understands one header block, wsse:Security, and returns
-// the one targeted at it; two of them are a WS-Security fault (§6.1).
+// understoodHeaders is the one place that says which header blocks the
+// gateway understands, by expanded name: a mandatory block listed here is
+// processed rather than faulted (SOAP 1.1 §4.2.3, SOAP 1.2 part 1 §5.2.3).
+// wsse:Security is the one the gateway processes: its UsernameToken is the
+// caller's credential (WS-Security 1.1 §5).
+var understoodHeaders = map[xml.Name]bool{securityHeaderName: true}
+
+// checkHeaders faults when a header entry is mandatory for this node and
+// not understood. The fault names every such block once, in the order they
+// come, for SOAP 1.2's NotUnderstood blocks (part 1 §5.4.8). It returns the
+// wsse:Security block targeted at this node, if any; two of them are a
+// WS-Security fault (§6.1).
 func (v *soapVersion) checkHeaders(header *etree.Element) (security *etree.Element, _ *Error) {
+	var missed []xml.Name
 	for _, h := range header.ChildElements() {
 		var must bool
 		var role string
@@ -82,17 +94,24 @@ func (v *soapVersion) checkHeaders(header *etree.Element) (security *etree.Eleme
 				role = a.Value
 			}
 		}
-		switch {
-		case !v.targetsUs(role):
-		case isSecurityHeader(h):
+		name := xml.Name{Space: h.NamespaceURI(), Local: h.Tag}
+		if !v.targetsUs(role) {
+			continue
+		}
+		if name == securityHeaderName {
 			if security != nil {
 				return nil, &Error{Kind: KindInvalid, Subcode: wsse.ErrInvalidSecurity.Code,
 					Message: wsse.ErrInvalidSecurity.Reason + ": the envelope has two Security headers for this service"}
 			}
 			security = h
-		case must:
-			return nil, errorf(KindMustUnderstand, "header {%s}%s is marked mustUnderstand and this service does not understand it", h.NamespaceURI(), h.Tag)
+		}
+		if must && !understoodHeaders[name] && !slices.Contains(missed, name) {
+			missed = append(missed, name)
 		}
 	}
-	return security, nil
+	if missed == nil {
+		return security, nil
+	}
+	return nil, &Error{Kind: KindMustUnderstand, NotUnderstood: missed,
+		Message: "a header block marked mustUnderstand is not one this service understands"}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/xml"
 	"errors"
 	"strings"
 	"time"
@@ -25,12 +26,10 @@ type securityHeader struct {
 	detail string // what is wrong, in the gateway's words, with fault
 }
 
-// isSecurityHeader reports whether a header block is wsse:Security, the
-// one header the gateway understands (WS-Security 1.1 §5): its
-// mustUnderstand is honoured by checking the token, never faulted.
-func isSecurityHeader(h *etree.Element) bool {
-	return h.Tag == "Security" && h.NamespaceURI() == wsse.NS
-}
+// securityHeaderName is wsse:Security, the one header block the gateway
+// understands (WS-Security 1.1 §5): its mustUnderstand is honoured by
+// checking the token, never faulted.
+var securityHeaderName = xml.Name{Space: wsse.NS, Local: "Security"}
 
 // readSecurityHeader reads the UsernameToken of a wsse:Security block. A
 // block with nothing but a wsu:Timestamp is no credential: nil.

@@ -81,18 +81,13 @@ func (s *Server) parseAuthRequest(values url.Values) (*authRequest, *pageError, 
 	default:
 		return req, nil, ErrUnsupportedResponseType.WithDescription("Only response_type=code is supported.")
 	}
-	// §3.3: without scope, the client's registered scopes are the default.
-	req.scopes = cl.scopes
-	if raw := values.Get("scope"); raw != "" {
-		req.scopes = nil
-		for _, sc := range strings.Fields(raw) {
-			if !slices.Contains(cl.scopes, sc) {
-				return req, nil, ErrInvalidScope.WithDescription("The scope " + sc + " is not available to this client.")
-			}
-			if !slices.Contains(req.scopes, sc) {
-				req.scopes = append(req.scopes, sc)
-			}
-		}
+	// §4.1.2.1 unauthorized_client: the client may not use this grant.
+	if !cl.allows(GrantAuthorizationCode) {
+		return req, nil, ErrUnauthorizedClient.WithDescription("This client may not use the authorization code grant.")
+	}
+	var scopeErr *RFC6749Error
+	if req.scopes, scopeErr = cl.scopesFor(values.Get("scope")); scopeErr != nil {
+		return req, nil, scopeErr
 	}
 	return req, nil, checkChallenge(cl, values.Get("code_challenge"), values.Get("code_challenge_method"))
 }

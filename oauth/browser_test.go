@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -17,44 +16,15 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/oauth2"
+
+	"github.com/hellogw/hellogw/internal/browsertest"
 )
 
-// chromium finds a Chromium binary: $HELLOGW_CHROMIUM, else chromium on PATH.
-// The browser tests are part of the contract, so a missing browser fails
-// them rather than skipping them.
-func chromium(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("HELLOGW_CHROMIUM"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Fatal("Chromium is required for the browser tests: install it (Debian: apt-get install chromium; .ci/run does) or set HELLOGW_CHROMIUM to its path")
-	return ""
-}
-
-// newBrowser starts a headless Chromium with a fresh profile.
-func newBrowser(t *testing.T) context.Context {
-	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromium(t)),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	t.Cleanup(cancel)
-	ctx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	t.Cleanup(cancelAlloc)
-	ctx, cancelCtx := chromedp.NewContext(ctx)
-	t.Cleanup(cancelCtx)
-	return ctx
+// TestMain closes the one browser the tests of this package share.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	browsertest.Close()
+	os.Exit(code)
 }
 
 // screenshot saves the page at the given width into $HELLOGW_SCREENSHOTS,
@@ -88,7 +58,7 @@ func TestBrowserLogin(t *testing.T) {
 	redirect := client.URL + "/callback"
 	conf := e.oauth2Config(demoID, demoSecret, redirect, "hello", "extra")
 	verifier := oauth2.GenerateVerifier()
-	ctx := newBrowser(t)
+	ctx := browsertest.New(t, 90*time.Second)
 
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.Navigate(conf.AuthCodeURL("browser-state", oauth2.S256ChallengeOption(verifier))),
@@ -161,7 +131,7 @@ func TestBrowserRefusesFraming(t *testing.T) {
 	mux.Handle("/", e.handler)
 	site := httptest.NewServer(mux)
 	defer site.Close()
-	ctx := newBrowser(t)
+	ctx := browsertest.New(t, 90*time.Second)
 
 	framed := func(src string) bool {
 		t.Helper()

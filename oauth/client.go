@@ -64,6 +64,28 @@ func (s *Server) authenticateClient(c *gin.Context, form url.Values, endpoint st
 	return nil, false
 }
 
+// allows reports whether the client may use the grant type (Client.GrantTypes).
+func (cl *client) allows(grantType string) bool { return slices.Contains(cl.grantTypes, grantType) }
+
+// scopesFor returns the scopes a request of the client for the scope
+// parameter raw gets (RFC 6749 §3.3): without one, the client's registered
+// scopes; else the requested ones, each of which the client must have.
+func (cl *client) scopesFor(raw string) ([]string, *RFC6749Error) {
+	if raw == "" {
+		return cl.scopes, nil
+	}
+	var scopes []string
+	for _, sc := range strings.Fields(raw) {
+		if !slices.Contains(cl.scopes, sc) {
+			return nil, ErrInvalidScope.WithDescription("The scope " + sc + " is not available to this client.")
+		}
+		if !slices.Contains(scopes, sc) {
+			scopes = append(scopes, sc)
+		}
+	}
+	return scopes, nil
+}
+
 // clientCredentials extracts the candidate client ids and secrets from the
 // request: for Basic, the form-decoded value first, then the raw one if it
 // differs.

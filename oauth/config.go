@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -54,7 +55,30 @@ type Client struct {
 	// AllowPlainPKCE accepts code_challenge_method=plain (RFC 7636 §4.2),
 	// which is otherwise refused (RFC 9700 §2.1.1).
 	AllowPlainPKCE bool `yaml:"allow_plain_pkce"`
+	// GrantTypes are the grants the client may use at the token endpoint
+	// (RFC 7591 §2 "grant_types"): GrantAuthorizationCode, GrantRefreshToken,
+	// GrantClientCredentials. Empty means the first two. Only clients with
+	// the authorization code grant need RedirectURIs.
+	GrantTypes []string `yaml:"grant_types"`
+	// IntrospectAll lets the client introspect every client's access
+	// tokens, not only its own: for an upstream API (a resource server,
+	// RFC 7662 §2.1) that checks the tokens the gateway presents to it.
+	IntrospectAll bool `yaml:"introspect_all"`
+	// Legacy are the credentials the client may present to sayHello
+	// instead of an access token; none by default.
+	Legacy Legacy `yaml:"legacy"`
 }
+
+// Grant types of RFC 6749, as named in Client.GrantTypes and at the token
+// endpoint.
+const (
+	GrantAuthorizationCode = "authorization_code" // §4.1
+	GrantRefreshToken      = "refresh_token"      // §6
+	GrantClientCredentials = "client_credentials" // §4.4
+)
+
+// defaultGrantTypes are the grants of a client that lists none.
+var defaultGrantTypes = []string{GrantAuthorizationCode, GrantRefreshToken}
 
 // User is a resource owner who logs in at /authorize. Exactly one of Password
 // and PasswordHash is set.
@@ -97,6 +121,8 @@ type client struct {
 	redirectURIs   []string
 	scopes         []string
 	allowPlainPKCE bool
+	grantTypes     []string
+	introspectAll  bool
 }
 
 // loadClients validates the configured clients and hashes plain secrets.
@@ -113,7 +139,20 @@ func loadClients(cfg []Client, cache *secretCache) (map[string]*client, error) {
 		if err != nil {
 			return nil, fmt.Errorf("client %q: secret: %w", c.ID, err)
 		}
-		if len(c.RedirectURIs) == 0 {
+		grants := c.GrantTypes
+		if len(grants) == 0 {
+			grants = defaultGrantTypes
+		}
+		for _, g := range grants {
+			if g != GrantAuthorizationCode && g != GrantRefreshToken && g != GrantClientCredentials {
+				return nil, fmt.Errorf("client %q: grant_types: %q is none of %s, %s, %s", c.ID, g, GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials)
+			}
+		}
+		// Refresh tokens are issued only with the authorization code grant.
+		if slices.Contains(grants, GrantRefreshToken) && !slices.Contains(grants, GrantAuthorizationCode) {
+			return nil, fmt.Errorf("client %q: grant_types: %s needs %s", c.ID, GrantRefreshToken, GrantAuthorizationCode)
+		}
+		if len(c.RedirectURIs) == 0 && slices.Contains(grants, GrantAuthorizationCode) {
 			return nil, fmt.Errorf("client %q: no redirect_uris", c.ID)
 		}
 		for _, u := range c.RedirectURIs {
@@ -138,6 +177,8 @@ func loadClients(cfg []Client, cache *secretCache) (map[string]*client, error) {
 			redirectURIs:   append([]string(nil), c.RedirectURIs...),
 			scopes:         append([]string(nil), c.Scopes...),
 			allowPlainPKCE: c.AllowPlainPKCE,
+			grantTypes:     slices.Clone(grants),
+			introspectAll:  c.IntrospectAll,
 		}
 	}
 	return clients, nil

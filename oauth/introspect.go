@@ -24,6 +24,8 @@ type introspection struct {
 // introspect is the introspection endpoint of RFC 7662 §2.1. A client learns
 // only about its own tokens; any other token, like an unknown, expired or
 // revoked one, is {"active":false} (§2.2, and §4 against token scanning).
+// A client with introspect_all, a resource server, also learns about other
+// clients' access tokens, never their refresh tokens.
 func (s *Server) introspect(c *gin.Context) {
 	cl, form, ok := s.tokenManagementRequest(c, "introspect")
 	if !ok {
@@ -38,7 +40,7 @@ func (s *Server) introspect(c *gin.Context) {
 		return
 	}
 	noStore(c)
-	if err != nil || rec.ClientID != cl.id || rec.Revoked || rec.Used || !s.now().Before(rec.ExpiresAt) {
+	if err != nil || rec.ClientID != cl.id && !(cl.introspectAll && rec.Kind == AccessToken) || rec.Revoked || rec.Used || !s.now().Before(rec.ExpiresAt) {
 		c.JSON(http.StatusOK, introspection{Active: false})
 		return
 	}

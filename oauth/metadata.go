@@ -48,7 +48,7 @@ func (s *Server) metadata(c *gin.Context) {
 		ScopesSupported:                            slices.Compact(scopes),
 		ResponseTypesSupported:                     []string{"code"},
 		ResponseModesSupported:                     []string{"query"},
-		GrantTypesSupported:                        []string{"authorization_code", "refresh_token"},
+		GrantTypesSupported:                        []string{GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials},
 		TokenEndpointAuthMethodsSupported:          auth,
 		RevocationEndpointAuthMethodsSupported:     auth,
 		IntrospectionEndpointAuthMethods:           auth,

@@ -28,7 +28,7 @@ func TestMetadata(t *testing.T) {
 	assert.Equal(t, iss+"/oauth/revoke", m["revocation_endpoint"])
 	assert.Equal(t, iss+"/oauth/introspect", m["introspection_endpoint"])
 	assert.Equal(t, []any{"code"}, m["response_types_supported"])
-	assert.Equal(t, []any{"authorization_code", "refresh_token"}, m["grant_types_supported"])
+	assert.Equal(t, []any{"authorization_code", "refresh_token", "client_credentials"}, m["grant_types_supported"])
 	assert.Equal(t, []any{"client_secret_basic", "client_secret_post"}, m["token_endpoint_auth_methods_supported"])
 	assert.Equal(t, []any{"S256", "plain"}, m["code_challenge_methods_supported"], "plain-app allows plain")
 	assert.Equal(t, []any{"extra", "hello"}, m["scopes_supported"])

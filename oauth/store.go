@@ -20,6 +20,10 @@ type Store interface {
 	// atomically: of concurrent calls for one code, exactly one succeeds.
 	// Returns ErrNotFound, or ErrAlreadyUsed if the code was used before.
 	ExchangeCode(ctx context.Context, hash string, issued ...*Token) error
+	// CreateToken stores a token issued on its own, not for a code or a
+	// refresh token (RFC 6749 §4.4). Returns ErrConflict if a token with
+	// the same hash exists.
+	CreateToken(ctx context.Context, token *Token) error
 	// GetToken returns the token with the given hash, whatever its state.
 	// Returns ErrNotFound.
 	GetToken(ctx context.Context, hash string) (*Token, error)
@@ -34,8 +38,13 @@ type Store interface {
 	// one authorization code and their rotated successors. Revoking an empty
 	// or unknown chain is not an error.
 	RevokeChain(ctx context.Context, chainID string) error
-	// Sweep deletes codes and tokens that expired before the given time and
-	// returns how many rows it deleted.
+	// UseNonce records a WS-Security nonce (a hash naming it) as used until
+	// expires, atomically: of concurrent calls for one live key, exactly
+	// one succeeds. Returns ErrAlreadyUsed if the key is recorded and has
+	// not expired.
+	UseNonce(ctx context.Context, key string, expires time.Time) error
+	// Sweep deletes codes, tokens and nonces that expired before the given
+	// time and returns how many rows it deleted.
 	Sweep(ctx context.Context, before time.Time) (int64, error)
 }
 

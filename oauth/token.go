@@ -28,11 +28,12 @@ type tokenResponse struct {
 	ExpiresIn    int64  `json:"expires_in"`
 	Scope        string `json:"scope"`
 	Expiry       int64  `json:"expiry"`
-	RefreshToken string `json:"refresh_token"`
+	RefreshToken string `json:"refresh_token,omitempty"`
 }
 
 // token is the token endpoint, RFC 6749 §3.2: client authentication first
-// (§2.3.1), then the authorization_code (§4.1.3) or refresh_token (§6) grant.
+// (§2.3.1), then the authorization_code (§4.1.3), refresh_token (§6) or
+// client_credentials (§4.4) grant, if the client may use it.
 func (s *Server) token(c *gin.Context) {
 	form, ferr := parseForm(c, tokenParams...)
 	if ferr != nil {
@@ -42,7 +43,7 @@ func (s *Server) token(c *gin.Context) {
 	}
 	grantType := form.Get("grant_type")
 	label := grantType
-	if label != "authorization_code" && label != "refresh_token" {
+	if label != GrantAuthorizationCode && label != GrantRefreshToken && label != GrantClientCredentials {
 		label = "unknown"
 	}
 	cl, ok := s.authenticateClient(c, form, "token")
@@ -54,15 +55,19 @@ func (s *Server) token(c *gin.Context) {
 		resp *tokenResponse
 		err  error
 	)
-	switch grantType {
-	case "authorization_code":
-		resp, err = s.exchangeCode(c.Request.Context(), cl, form)
-	case "refresh_token":
-		resp, err = s.refresh(c.Request.Context(), cl, form)
-	case "":
+	switch {
+	case grantType == "":
 		err = ErrInvalidRequest.WithDescription("The grant_type parameter is required.")
-	default:
+	case label == "unknown":
 		err = ErrUnsupportedGrantType
+	case !cl.allows(grantType): // §5.2 unauthorized_client
+		err = ErrUnauthorizedClient.WithDescription("This client may not use the " + grantType + " grant.")
+	case grantType == GrantAuthorizationCode:
+		resp, err = s.exchangeCode(c.Request.Context(), cl, form)
+	case grantType == GrantRefreshToken:
+		resp, err = s.refresh(c.Request.Context(), cl, form)
+	default:
+		resp, err = s.clientCredentials(c.Request.Context(), cl, form)
 	}
 	if err != nil {
 		e := toRFC6749Error(err)
@@ -122,7 +127,11 @@ func (s *Server) exchangeCode(ctx context.Context, cl *client, form url.Values) 
 		return nil, err
 	}
 	access, refresh, resp := s.newTokens(rec.ChainID, cl.id, rec.Subject, rec.Scopes, rec.Scopes, now)
-	switch err := s.store.ExchangeCode(ctx, rec.Hash, access, refresh); {
+	issued := []*Token{access, refresh}
+	if !cl.allows(GrantRefreshToken) {
+		issued, resp.RefreshToken = issued[:1], ""
+	}
+	switch err := s.store.ExchangeCode(ctx, rec.Hash, issued...); {
 	case errors.Is(err, ErrAlreadyUsed):
 		// Lost a race with a concurrent redemption: that is a replay too.
 		return nil, s.replayedCode(ctx, rec)

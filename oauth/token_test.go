@@ -85,9 +85,9 @@ func TestTokenErrors(t *testing.T) {
 		{"UnsupportedGrantType", func(f fixture) tokenRequest {
 			return tokenRequest{basic: demoBasic, form: formOf("grant_type", "password", "username", "alice", "password", "alice-password")}
 		}, 400, "unsupported_grant_type"},
-		{"ClientCredentialsGrant", func(f fixture) tokenRequest {
+		{"ClientCredentialsNotAllowed", func(f fixture) tokenRequest {
 			return tokenRequest{basic: demoBasic, form: formOf("grant_type", "client_credentials")}
-		}, 400, "unsupported_grant_type"},
+		}, 400, "unauthorized_client"},
 		{"MissingCode", func(f fixture) tokenRequest {
 			return tokenRequest{basic: demoBasic, form: formOf("grant_type", "authorization_code", "redirect_uri", demoRedirect)}
 		}, 400, "invalid_request"},

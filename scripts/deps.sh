@@ -4,9 +4,16 @@
 set -euo pipefail
 
 case "${1:-test}" in
-  # real SOAP clients for the integration tests: PHP, Perl, node-soap;
-  # Chromium for the OAuth pages
-  test)  pkgs=(php-cli php-soap libsoap-lite-perl chromium)
+  # One package a line, so a helper can add its own. What each is for:
+  test)  pkgs=(
+           php-cli php-soap   # PHP's SoapClient, a real SOAP client
+           libsoap-lite-perl  # Perl's SOAP::Lite
+           python3-zeep       # Python's zeep
+           python3-suds       # Python's suds
+           chromium           # a real browser on the OAuth pages (chromedp)
+           postgresql         # the multi-node and store tests (scripts/postgres.sh)
+         )
+         # node-soap comes from npm (testdata/clients/node); any npm will do.
          command -v npm >/dev/null || pkgs+=(nodejs npm) ;;
   bench) pkgs=(wrk) ;;
   *) echo "usage: $0 test|bench" >&2; exit 2 ;;

@@ -1,6 +1,8 @@
 // Package postgres is the oauth.Store shared by many gateway nodes: one
-// PostgreSQL database reached through a pgx v5 connection pool, with the same
-// versioned migrations as oauth/sqlite.
+// PostgreSQL database reached through a pgx v5 connection pool (as database/sql
+// through pgx's stdlib adapter), with the same versioned migrations as
+// oauth/sqlite. The queries are oauth/sqlstore's; this package holds the
+// connection set-up, the dialect and the migrations.
 //
 // Nodes coordinate through the database alone. Single use of codes and refresh
 // tokens rests on row locks (a conditional UPDATE in READ COMMITTED waits for a
@@ -15,44 +17,56 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"sort"
-	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/hellogw/hellogw/oauth"
+	"github.com/hellogw/hellogw/oauth/sqlstore"
 )
 
 //go:embed migration/*.sql
 var migrationFS embed.FS
 
-// Advisory lock keys, as SQL expressions: one key per purpose and schema
-// (hashtextextended needs PostgreSQL 11 or later).
-const (
-	migrateLockKey = `hashtextextended('hellogw.oauth.migrate:' || coalesce(current_schema(), ''), 0)`
-	sweepLockKey   = `hashtextextended('hellogw.oauth.sweep:' || coalesce(current_schema(), ''), 0)`
-)
+// advisoryKey turns a lock name ($1) into an advisory lock key of the
+// current schema (hashtextextended needs PostgreSQL 11 or later).
+const advisoryKey = `hashtextextended($1::text || ':' || coalesce(current_schema(), ''), 0)`
+
+// uniqueViolation is the SQLSTATE of a unique constraint violation.
+const uniqueViolation = "23505"
+
+// dialect: every transaction is READ COMMITTED whatever the server's default.
+// Each statement then sees what committed before it began: a conditional
+// UPDATE that waited for a row lock re-checks the winner's row (where
+// SERIALIZABLE would fail the loser with SQLSTATE 40001), and a node that
+// waited for the migration lock sees the migration recorded meanwhile.
+var dialect = sqlstore.Dialect{
+	Name:      "postgres",
+	TxOptions: &sql.TxOptions{Isolation: sql.LevelReadCommitted},
+	IsConflict: func(err error) bool {
+		var pe *pgconn.PgError
+		return errors.As(err, &pe) && pe.Code == uniqueViolation
+	},
+	Lock:    `SELECT pg_advisory_xact_lock(` + advisoryKey + `)`,
+	TryLock: `SELECT pg_try_advisory_xact_lock(` + advisoryKey + `)`,
+}
 
 // defaultConnectTimeout bounds a connection attempt when the URL sets no
 // connect_timeout: the pool keeps dialing after the request that asked for a
 // connection gave up, and pgxpool's own bound is two minutes.
 const defaultConnectTimeout = 5 * time.Second
 
-// uniqueViolation is the SQLSTATE of a unique constraint violation.
-const uniqueViolation = "23505"
-
 // DB is an oauth.Store on a PostgreSQL database.
 type DB struct {
-	pool *pgxpool.Pool
-	// Now is the clock for used_at and revoked_at; it can be replaced in tests.
-	Now func() time.Time
+	*sqlstore.DB
+	sqlDB *sql.DB
+	pool  *pgxpool.Pool
 }
 
 var _ oauth.Store = (*DB)(nil)
@@ -74,139 +88,21 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	db := &DB{pool: pool, Now: time.Now}
-	if err := db.migrate(ctx); err != nil {
+	// database/sql keeps no idle connections of its own here: pgxpool does.
+	sqlDB := stdlib.OpenDBFromPool(pool)
+	store, err := sqlstore.Open(ctx, sqlDB, dialect, migrationFS)
+	if err != nil {
+		_ = sqlDB.Close()
 		pool.Close()
 		return nil, err
 	}
-	return db, nil
+	return &DB{DB: store, sqlDB: sqlDB, pool: pool}, nil
 }
 
 // Close closes every connection of the pool; it waits for connections in use
-// to be released. It always returns nil: the error is there to match
-// sqlite.DB.Close.
+// to be released.
 func (db *DB) Close() error {
+	err := db.sqlDB.Close()
 	db.pool.Close()
-	return nil
+	return err
 }
-
-// Ping checks that the database answers, for a readiness probe.
-func (db *DB) Ping(ctx context.Context) error {
-	if err := db.pool.Ping(ctx); err != nil {
-		return fmt.Errorf("postgres: ping: %w", err)
-	}
-	return nil
-}
-
-// migrate applies the embedded migrations not yet recorded in the migrations
-// table, in name order, each in its own transaction.
-func (db *DB) migrate(ctx context.Context) error {
-	names, err := fs.Glob(migrationFS, "migration/*.sql")
-	if err != nil {
-		return fmt.Errorf("postgres: migrations: %w", err)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		if err := db.migrateFile(ctx, name); err != nil {
-			return fmt.Errorf("postgres: migrate %s: %w", name, err)
-		}
-	}
-	return nil
-}
-
-// migrateFile applies one migration unless it is recorded. The advisory lock,
-// held until the transaction ends, makes a node that starts at the same time
-// wait and then find the migration recorded.
-func (db *DB) migrateFile(ctx context.Context, name string) error {
-	tx, err := db.begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = tx.Rollback(ctx) }()
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(`+migrateLockKey+`)`); err != nil {
-		return err
-	}
-	if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY)`); err != nil {
-		return err
-	}
-	var done bool
-	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM migrations WHERE name = $1)`, name).Scan(&done); err != nil {
-		return err
-	} else if done {
-		return nil
-	}
-	body, err := fs.ReadFile(migrationFS, name)
-	if err != nil {
-		return err
-	}
-	// Without arguments, Exec uses the simple protocol, which runs every
-	// statement of the file.
-	if _, err := tx.Exec(ctx, string(body)); err != nil {
-		return err
-	}
-	if _, err := tx.Exec(ctx, `INSERT INTO migrations (name) VALUES ($1)`, name); err != nil {
-		return err
-	}
-	return tx.Commit(ctx)
-}
-
-// Sweep implements oauth.Store. Only one node sweeps at a time: a node that
-// finds the sweep lock taken skips this round and returns 0 and no error,
-// since the node holding the lock deletes the same rows.
-func (db *DB) Sweep(ctx context.Context, before time.Time) (int64, error) {
-	tx, err := db.begin(ctx)
-	if err != nil {
-		return 0, formatError(err)
-	}
-	defer func() { _ = tx.Rollback(ctx) }()
-	var locked bool
-	if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock(`+sweepLockKey+`)`).Scan(&locked); err != nil {
-		return 0, formatError(err)
-	} else if !locked {
-		return 0, nil
-	}
-	var total int64
-	for _, q := range []string{`DELETE FROM codes WHERE expires_at < $1`, `DELETE FROM tokens WHERE expires_at < $1`} {
-		tag, err := tx.Exec(ctx, q, nanos(before))
-		if err != nil {
-			return 0, formatError(err)
-		}
-		total += tag.RowsAffected()
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return 0, formatError(err)
-	}
-	return total, nil
-}
-
-// begin starts a READ COMMITTED transaction whatever the server's default.
-// Each statement then sees what committed before it began: a conditional
-// UPDATE that waited for a row lock re-checks the winner's row (where
-// SERIALIZABLE would fail the loser with SQLSTATE 40001), and a node that
-// waited for the migration lock sees the migration recorded meanwhile.
-func (db *DB) begin(ctx context.Context) (pgx.Tx, error) {
-	return db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
-}
-
-// formatError maps driver errors to oauth sentinels: a unique violation
-// (SQLSTATE 23505) is oauth.ErrConflict, no row is oauth.ErrNotFound.
-func formatError(err error) error {
-	var pe *pgconn.PgError
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, pgx.ErrNoRows):
-		return oauth.ErrNotFound
-	case errors.As(err, &pe) && pe.Code == uniqueViolation:
-		return fmt.Errorf("%w: %v", oauth.ErrConflict, err)
-	}
-	return fmt.Errorf("postgres: %w", err)
-}
-
-func nanos(t time.Time) int64 { return t.UnixNano() }
-
-func fromNanos(n int64) time.Time { return time.Unix(0, n) }
-
-func joinScopes(s []string) string { return strings.Join(s, " ") }
-
-func splitScopes(s string) []string { return strings.Fields(s) }

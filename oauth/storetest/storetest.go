@@ -32,6 +32,26 @@ func Run(t *testing.T, newStore func(t *testing.T) oauth.Store) {
 	t.Run("RotateRefreshTokenConcurrent", func(t *testing.T) { testRotateConcurrent(t, newStore(t)) })
 	t.Run("Revoke", func(t *testing.T) { testRevoke(t, newStore) })
 	t.Run("Sweep", func(t *testing.T) { testSweep(t, newStore(t)) })
+	t.Run("UseNonce", func(t *testing.T) { testUseNonce(t, newStore(t)) })
+}
+
+// testUseNonce: a nonce is accepted once while it lives, by exactly one of
+// concurrent callers, and again once it has expired. The store's clock is
+// the wall clock, so the times are relative to now.
+func testUseNonce(t *testing.T, s oauth.Store) {
+	ctx := context.Background()
+	key := id("nonce")
+	require.NoError(t, s.UseNonce(ctx, key, time.Now().Add(time.Minute)))
+	require.ErrorIs(t, s.UseNonce(ctx, key, time.Now().Add(time.Minute)), oauth.ErrAlreadyUsed)
+	assert.NoError(t, s.UseNonce(ctx, id("nonce"), time.Now().Add(time.Minute)), "another nonce")
+
+	expired := id("nonce")
+	require.NoError(t, s.UseNonce(ctx, expired, time.Now().Add(-time.Second)))
+	assert.NoError(t, s.UseNonce(ctx, expired, time.Now().Add(time.Minute)), "an expired nonce is forgotten")
+	assert.ErrorIs(t, s.UseNonce(ctx, expired, time.Now().Add(time.Minute)), oauth.ErrAlreadyUsed)
+
+	racing := id("nonce")
+	exactlyOne(t, Concurrently(16, func(int) error { return s.UseNonce(ctx, racing, time.Now().Add(time.Minute)) }))
 }
 
 // base is a fixed instant with sub-second precision, so that a backend that
@@ -213,6 +233,26 @@ func testToken(t *testing.T, newStore func(t *testing.T) oauth.Store) {
 	t.Run("ErrNotFound", func(t *testing.T) {
 		_, err := newStore(t).GetToken(ctx, "nope")
 		require.ErrorIs(t, err, oauth.ErrNotFound)
+	})
+	t.Run("Create", func(t *testing.T) {
+		s := newStore(t)
+		tok := NewToken(oauth.AccessToken, "own-chain")
+		tok.Subject = "" // a client's token for itself (client_credentials)
+		require.NoError(t, s.CreateToken(ctx, tok))
+		got, err := s.GetToken(ctx, tok.Hash)
+		require.NoError(t, err)
+		assert.Equal(t, normToken(*tok), normToken(*got))
+	})
+	t.Run("CreateErrConflict", func(t *testing.T) {
+		s := newStore(t)
+		tok := NewToken(oauth.AccessToken, "chain-a")
+		require.NoError(t, s.CreateToken(ctx, tok))
+		other := NewToken(oauth.AccessToken, "chain-b")
+		other.Hash = tok.Hash
+		require.ErrorIs(t, s.CreateToken(ctx, other), oauth.ErrConflict)
+		got, err := s.GetToken(ctx, tok.Hash)
+		require.NoError(t, err)
+		assert.Equal(t, "chain-a", got.ChainID, "the first token must stay")
 	})
 }
 

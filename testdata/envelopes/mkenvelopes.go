@@ -438,7 +438,8 @@ func main() {
 	write("bad-unknown-operation.xml", []byte(axis11(declUTF8, "", `    <ns1:sayGoodbye soapenv:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/" xmlns:ns1="urn:examples:helloservice">
       <firstName xsi:type="xsd:string">Ada</firstName>
     </ns1:sayGoodbye>`)))
-	bad("bad-unknown-operation", "bad-unknown-operation.xml", ctUTF8, `"sayGoodbye"`, "Client", "sayGoodbye", "")
+	bad("bad-unknown-operation", "bad-unknown-operation.xml", ctUTF8, `"sayGoodbye"`, "Client", "does not offer", "the fault never quotes the caller's operation name")
+	cases[len(cases)-1].FaultExcludes = "sayGoodbye"
 
 	write("bad-missing-firstname.xml", []byte(axis11(declUTF8, "", `    <ns1:sayHello soapenv:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/" xmlns:ns1="urn:examples:helloservice"/>`)))
 	bad("bad-missing-firstname", "bad-missing-firstname.xml", ctUTF8, saWSDL, "Client", "firstName", "")
@@ -494,7 +495,8 @@ func main() {
 	bad("bad-soap12-empty-firstname", "bad-soap12-empty-firstname.xml", ct12, "", "Sender", "firstName", "SOAP 1.2 faults use env:Sender")
 	cases[len(cases)-1].NoSOAPAction = true
 	write("bad-soap12-unknown-operation.xml", []byte(soap12("", `    <m:sayGoodbye xmlns:m="urn:examples:helloservice"><firstName>Ada</firstName></m:sayGoodbye>`)))
-	bad("bad-soap12-unknown-operation", "bad-soap12-unknown-operation.xml", `application/soap+xml; charset=utf-8; action="sayGoodbye"`, "", "Sender", "sayGoodbye", "")
+	bad("bad-soap12-unknown-operation", "bad-soap12-unknown-operation.xml", `application/soap+xml; charset=utf-8; action="sayGoodbye"`, "", "Sender", "does not offer", "")
+	cases[len(cases)-1].FaultExcludes = "sayGoodbye"
 	cases[len(cases)-1].NoSOAPAction = true
 	write("bad-soap12-mustunderstand.xml", []byte(soap12(`
   <env:Header>
@@ -518,6 +520,8 @@ func main() {
 	bad("bad-gzip-bomb", "bad-gzip-bomb.xml.gz", ctUTF8, saWSDL, "Client", "", "a small gzip body that inflates to 16 MiB: whatever limit trips, it is a client error, never a crash or a hang")
 	cases[len(cases)-1].ContentEncoding = "gzip"
 
+	hardening()
+
 	// Every case file must exist.
 	for _, c := range cases {
 		if _, err := os.Stat(filepath.Join(dir, c.File)); err != nil {
@@ -536,4 +540,78 @@ func main() {
 	}
 	write("cases.json", out.Bytes())
 	fmt.Println(len(cases), "cases")
+}
+
+// hardening writes the cases of issue #8: XML that is not well-formed or
+// not one envelope, charsets as RFC 7303 section 3.2 says, and faults that
+// never quote the caller.
+func hardening() {
+	part := `<firstName xsi:type="xsd:string">Ada</firstName>`
+	env := func(inside string) string { return axis11(declUTF8, "", inside) }
+	for _, c := range []struct{ file, body, contains, note string }{
+		{"bad-content-after-root.xml", env(sayHello(part)) + "trailing text", "not well-formed", "XML 1.0 section 2.1: nothing but misc after the root"},
+		{"bad-second-root.xml", env(sayHello(part)) + env(sayHello(part)), "not well-formed", "two documents in one body"},
+		{"bad-undeclared-prefix.xml", env(`<ns1:sayHello><firstName>Ada</firstName></ns1:sayHello>`), "not well-formed", "Namespaces in XML section 5: ns1 is never declared"},
+		{"bad-undeclared-attr-prefix.xml", env(sayHello(`<firstName q:type="x">Ada</firstName>`)), "not well-formed", "an attribute's prefix is never declared"},
+		{"bad-inner-xml-declaration.xml", env(sayHello(`<?xml version="1.0"?>` + part)), "not well-formed", "XML 1.0 section 2.8: the declaration comes first or not at all"},
+		{"bad-late-xml-declaration.xml", "\n" + env(sayHello(part)), "not well-formed", "white space before the declaration"},
+		{"bad-duplicate-attribute.xml", env(sayHello(`<firstName xsi:type="xsd:string" xsi:type="xsd:base64Binary">QWRh</firstName>`)), "not well-formed", "XML 1.0 section 3.1: Unique Att Spec"},
+		{"bad-duplicate-expanded-attribute.xml", env(sayHello(`<firstName xmlns:a="urn:x" xmlns:b="urn:x" a:t="1" b:t="2">Ada</firstName>`)), "not well-formed", "Namespaces in XML section 6.3: one expanded name twice"},
+		{"bad-mismatched-end-tag.xml", env(sayHello(`<firstName>Ada</lastName>`)), "not well-formed", ""},
+		{"bad-empty-prefix-declaration.xml", env(sayHello(`<firstName xmlns:p="">Ada</firstName>`)), "not well-formed", "Namespaces in XML 1.0 cannot undeclare a prefix"},
+		{"bad-two-bodies.xml", `<s:Envelope xmlns:s="` + soapEnv + `"><s:Body><m:sayHello xmlns:m="urn:examples:helloservice"><firstName>Ada</firstName></m:sayHello></s:Body><s:Body><m:sayHello xmlns:m="urn:examples:helloservice"><firstName>Eve</firstName></m:sayHello></s:Body></s:Envelope>`, "two Bodies", "SOAP 1.1 section 4.1.1: one Body; which one a firewall reads is unknown"},
+		{"bad-two-headers.xml", `<s:Envelope xmlns:s="` + soapEnv + `"><s:Header><t:Tx xmlns:t="urn:example:tx" s:mustUnderstand="1">5</t:Tx></s:Header><s:Header/><s:Body><m:sayHello xmlns:m="urn:examples:helloservice"><firstName>Ada</firstName></m:sayHello></s:Body></s:Envelope>`, "second Header", "the mandatory header is in the first of two Headers"},
+		{"bad-header-after-body.xml", `<s:Envelope xmlns:s="` + soapEnv + `"><s:Body><m:sayHello xmlns:m="urn:examples:helloservice"><firstName>Ada</firstName></m:sayHello></s:Body><s:Header/></s:Envelope>`, "second Header, or a Header after its Body", "SOAP 1.1 section 4.1.1: the Header comes first"},
+		{"bad-deep-nesting.xml", env(sayHello(`<firstName>` + strings.Repeat("<a>", 40) + strings.Repeat("</a>", 40) + `</firstName>`)), "more elements", "past the nesting limit"},
+		{"bad-long-name.xml", env(sayHello(`<firstName ` + strings.Repeat("a", 300) + `="1">Ada</firstName>`)), "longer names", "a 300-byte attribute name"},
+		{"bad-many-attributes.xml", env(sayHello(`<firstName` + manyAttrs(70) + `>Ada</firstName>`)), "more elements, attributes", "70 attributes on one element"},
+	} {
+		write(c.file, []byte(c.body))
+		bad(strings.TrimSuffix(c.file, ".xml"), c.file, ctUTF8, saWSDL, "Client", c.contains, c.note)
+	}
+	// Charsets named only in the Content-Type, with no declaration.
+	latin1 := axis11("", "", sayHello(`<firstName xsi:type="xsd:string">Jos`+"\xe9"+`</firstName>`))
+	write("ok-iso-8859-1-header-only.xml", []byte(latin1))
+	ok("ok-iso-8859-1-header-only", "ok-iso-8859-1-header-only.xml", "text/xml; charset=ISO-8859-1", saWSDL, "José", "RFC 7303 section 3.2: the header's charset, no declaration")
+	ok("ok-iso-8859-1-header-only/windows-1252", "ok-iso-8859-1-header-only.xml", "text/xml; charset=windows-1252", saWSDL, "José", "")
+	write("ok-utf16le-no-bom.xml", utf16LE(axis11("", "", sayHello(`<firstName>José 名前</firstName>`)))[2:])
+	ok("ok-utf16le-no-bom", "ok-utf16le-no-bom.xml", "text/xml; charset=UTF-16LE", saWSDL, "José 名前", "UTF-16 without a BOM, named only in the Content-Type")
+	write("ok-utf16be-no-bom.xml", utf16BE(axis11("", "", sayHello(`<firstName>José 名前</firstName>`)))[2:])
+	ok("ok-utf16be-no-bom", "ok-utf16be-no-bom.xml", "text/xml; charset=utf-16", saWSDL, "José 名前", "charset=utf-16 without a BOM is big-endian (RFC 2781 section 4.3)")
+
+	// Header UTF-8, declaration ISO-8859-1: whichever bytes the name is in,
+	// the two readings differ, so it is refused, never JosÃ©.
+	conflict := func(name string) string {
+		return "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n" + axis11("", "", sayHello(`<firstName>`+name+`</firstName>`))
+	}
+	write("bad-charset-conflict-utf8-bytes.xml", []byte(conflict("José")))
+	bad("bad-charset-conflict-utf8-bytes", "bad-charset-conflict-utf8-bytes.xml", ctUTF8, saWSDL, "Client", "disagree", "UTF-8 bytes, declared ISO-8859-1: read either way the name would change")
+	cases[len(cases)-1].FaultExcludes = "JosÃ©"
+	write("bad-charset-conflict-latin1-bytes.xml", []byte(conflict("Jos\xe9")))
+	bad("bad-charset-conflict-latin1-bytes", "bad-charset-conflict-latin1-bytes.xml", ctUTF8, saWSDL, "Client", "disagree", "Latin-1 bytes under a UTF-8 header")
+	write("ok-charset-agree-ascii.xml", []byte(conflict("Ada")))
+	ok("ok-charset-agree-ascii", "ok-charset-agree-ascii.xml", ctUTF8, saWSDL, "Ada", "header and declaration differ but read the same text")
+
+	write("bad-us-ascii-non-ascii.xml", []byte(latin1))
+	bad("bad-us-ascii-non-ascii", "bad-us-ascii-non-ascii.xml", "text/xml; charset=us-ascii", saWSDL, "Client", "not valid text", "US-ASCII is read strictly, not as windows-1252")
+	cases[len(cases)-1].FaultExcludes = "us-ascii"
+	bad("bad-charset-x-user-defined", "ok-iso-8859-1-header-only.xml", "text/xml; charset=x-user-defined", saWSDL, "Client", "charset this service does not read", "a WHATWG label, no IANA charset")
+	cases[len(cases)-1].FaultExcludes = "x-user-defined"
+	bad("bad-charset-unknown", "ok-iso-8859-1-header-only.xml", "text/xml; charset=\"<script>"+strings.Repeat("x", 200)+"\"", saWSDL, "Client", "charset this service does not read", "the label is never quoted back")
+	cases[len(cases)-1].FaultExcludes = "script"
+
+	// Faults never quote the SOAPAction, nor href targets.
+	bad("ok-basic/soapaction-never-quoted", "ok-basic.xml", ctUTF8, `"<evil>`+strings.Repeat("A", 300)+`"`, "Client", "does not match operation sayHello", "")
+	cases[len(cases)-1].FaultExcludes = "evil"
+	write("bad-href-quoted.xml", []byte(env(`<ns1:sayHello xmlns:ns1="urn:examples:helloservice"><firstName href="#evil-target"/></ns1:sayHello>`)))
+	bad("bad-href-quoted", "bad-href-quoted.xml", ctUTF8, saWSDL, "Client", "points to no element", "")
+	cases[len(cases)-1].FaultExcludes = "evil-target"
+}
+
+func manyAttrs(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, " a%d=\"\"", i)
+	}
+	return b.String()
 }

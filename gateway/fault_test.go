@@ -1,0 +1,87 @@
+package gateway_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/beevik/etree"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestNotUnderstood checks SOAP 1.2's NotUnderstood header blocks (part 1
+// §5.4.8): one per mandatory block this node does not understand, each
+// QName once, and only those targeted at this node.
+func TestNotUnderstood(t *testing.T) {
+	g := newGateway(t)
+	for _, tc := range []struct {
+		desc, header string
+		want         []string // "{ns}local" in order; nil means no fault
+	}{
+		{"OneBlock", `<t:Tx xmlns:t="urn:tx" e:mustUnderstand="true">5</t:Tx>`, []string{"{urn:tx}Tx"}},
+		{"EachQNameOnce", `<t:Tx xmlns:t="urn:tx" e:mustUnderstand="1"/><u:Tx xmlns:u="urn:tx" e:mustUnderstand="true"/><t:Other xmlns:t="urn:tx" e:mustUnderstand="true"/><x:Tx xmlns:x="urn:x" e:mustUnderstand="true"/>`,
+			[]string{"{urn:tx}Tx", "{urn:tx}Other", "{urn:x}Tx"}},
+		{"Unqualified", `<Plain e:mustUnderstand="true"/>`, []string{"{}Plain"}},
+		{"OptionalIgnored", `<t:Tx xmlns:t="urn:tx" e:mustUnderstand="false"/><t:Ty xmlns:t="urn:tx"/>`, nil},
+		{"OtherRoleIgnored", `<t:Tx xmlns:t="urn:tx" e:mustUnderstand="true" e:role="http://www.w3.org/2003/05/soap-envelope/role/none"/>`, nil},
+		{"UltimateReceiver", `<t:Tx xmlns:t="urn:tx" e:mustUnderstand="true" e:role="http://www.w3.org/2003/05/soap-envelope/role/ultimateReceiver"/>`, []string{"{urn:tx}Tx"}},
+	} {
+		t.Run(tc.desc, func(t *testing.T) {
+			body := strings.Replace(envelope12("Ada"), "<e:Body>", "<e:Header>"+tc.header+"</e:Header><e:Body>", 1)
+			w := do(g, "POST", "/SayHello/", "application/soap+xml", strings.NewReader(body))
+			a := parseAnswer(t, w.Body.Bytes())
+			if tc.want == nil {
+				require.Equal(t, 200, w.Code, "%s", w.Body)
+				return
+			}
+			assert.Equal(t, 500, w.Code)
+			assert.Equal(t, "MustUnderstand", a.code)
+			assert.Equal(t, tc.want, notUnderstood(t, w.Body.Bytes()))
+		})
+	}
+}
+
+// TestNotUnderstoodProportionate sends 400 mandatory blocks (100 names) in one 64 KiB
+// namespace, declared once: the fault declares it once too, so it stays
+// about as large as the request, not 400 times larger.
+func TestNotUnderstoodProportionate(t *testing.T) {
+	g := newGateway(t)
+	ns := "urn:" + strings.Repeat("n", 64<<10)
+	var h strings.Builder
+	fmt.Fprintf(&h, `<e:Header xmlns:p="%s">`, ns)
+	for i := range 200 {
+		fmt.Fprintf(&h, `<p:h%d e:mustUnderstand="true"/><p:h%d e:mustUnderstand="true"/>`, i%100, i%100)
+	}
+	h.WriteString(`</e:Header>`)
+	body := strings.Replace(envelope12("Ada"), "<e:Body>", h.String()+"<e:Body>", 1)
+	w := do(g, "POST", "/SayHello/", "application/soap+xml", strings.NewReader(body))
+	require.Equal(t, 500, w.Code)
+	names := notUnderstood(t, w.Body.Bytes())
+	require.Len(t, names, 100, "each QName once")
+	assert.Equal(t, "{"+ns+"}h0", names[0])
+	assert.Equal(t, 1, strings.Count(w.Body.String(), ns), "the namespace is declared once")
+	assert.Less(t, w.Body.Len(), len(body), "the fault is no larger than its request")
+}
+
+// notUnderstood lists the NotUnderstood blocks of a SOAP 1.2 fault as
+// "{ns}local", resolving each qname's prefix where the fault declares it.
+func notUnderstood(t *testing.T, fault []byte) []string {
+	t.Helper()
+	doc := etree.NewDocument()
+	require.NoError(t, doc.ReadFromBytes(fault))
+	var out []string
+	for _, e := range doc.FindElements("//NotUnderstood") {
+		require.Equal(t, nsEnv12, e.NamespaceURI())
+		prefix, local, ok := strings.Cut(e.SelectAttrValue("qname", ""), ":")
+		ns := ""
+		if ok {
+			ns = lookupNS(e, prefix)
+			require.NotEmpty(t, ns, "prefix %q is not declared", prefix)
+		} else {
+			local = prefix
+		}
+		out = append(out, "{"+ns+"}"+local)
+	}
+	return out
+}

@@ -1,0 +1,174 @@
+package gateway
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+)
+
+// Kinds of UpstreamIdentity: what a backend presents to its upstream so
+// that the upstream knows who is calling.
+const (
+	IdentityNone   = ""       // nothing: no credential leaves the gateway
+	IdentityBearer = "bearer" // Authorization: Bearer (RFC 6750 §2.1)
+	IdentityBasic  = "basic"  // Authorization: Basic (RFC 7617)
+	IdentityWSSE   = "wsse"   // a WS-Security UsernameToken header block (SOAP only)
+)
+
+// UpstreamIdentity is the identity a backend presents on each call.
+type UpstreamIdentity struct {
+	// Kind is IdentityNone, IdentityBearer, IdentityBasic or IdentityWSSE.
+	Kind string
+	// Tokens, for IdentityBearer, mints tokens for callers that have no
+	// bearer token of their own: legacy callers (Basic, WS-Security, a
+	// client certificate) get one of their client. Nil: only callers that
+	// came with a bearer token have one presented, their own.
+	Tokens *TokenCache
+	// MintFor, for IdentityBearer with Tokens, is the client whose token
+	// is presented for callers no client is known for (sayHello not
+	// protected, no bearer token); "" presents none.
+	MintFor string
+	// Username and Password are presented as HTTP Basic (IdentityBasic)
+	// or in a UsernameToken (IdentityWSSE).
+	Username, Password string
+	// Digest, for IdentityWSSE, sends a PasswordDigest with a fresh Nonce
+	// and Created instead of the password itself (PasswordText).
+	Digest bool
+}
+
+// authorization returns the Authorization header value to send upstream
+// for the call in ctx ("" for none) and, for a minted token, a func that
+// an upstream 401 calls to have it forgotten. Only a Bearer header of
+// the caller's is ever passed on: a Basic one carries one of this
+// gateway's own client secrets.
+func (id *UpstreamIdentity) authorization(ctx context.Context) (value string, rejected func(), _ error) {
+	switch id.Kind {
+	case IdentityBasic:
+		return "Basic " + base64.StdEncoding.EncodeToString([]byte(id.Username+":"+id.Password)), nil, nil
+	case IdentityBearer:
+	default:
+		return "", nil, nil
+	}
+	p, known := PrincipalFrom(ctx)
+	if !known || p.Method == MethodNone || p.Method == MethodBearer {
+		// The caller's own token, never a minted one that might be wider
+		// than it.
+		if scheme, token, _ := strings.Cut(AuthorizationFrom(ctx), " "); strings.EqualFold(scheme, "Bearer") && token != "" {
+			return "Bearer " + strings.TrimSpace(token), nil, nil
+		}
+		if p.Method == MethodBearer {
+			return "", nil, nil
+		}
+	}
+	client := id.MintFor
+	if known && p.Method != MethodNone {
+		client = p.ClientID
+	}
+	if id.Tokens == nil || client == "" {
+		return "", nil, nil
+	}
+	token, err := id.Tokens.token(ctx, client)
+	if err != nil {
+		return "", nil, errorf(KindInternal, "no token of client %s to present upstream: %v", client, err)
+	}
+	return "Bearer " + token, func() { id.Tokens.forget(client, token) }, nil
+}
+
+// TokenMinter issues an access token of a registered client for itself,
+// as the client credentials grant would (RFC 6749 §4.4), to a caller this
+// process has already authenticated as that client. The OAuth server
+// satisfies it.
+type TokenMinter interface {
+	// IssueClientToken returns a new token of clientID with the given
+	// scopes (nil: the client's own) and when it expires. It fails for a
+	// client that may not use the client_credentials grant.
+	IssueClientToken(ctx context.Context, clientID string, scopes []string) (string, time.Time, error)
+}
+
+// Timing of a TokenCache.
+const (
+	// renewBefore is how long before its expiry a cached token is
+	// replaced (at most a tenth of its lifetime), so that it does not
+	// expire on the way to the upstream.
+	renewBefore = time.Minute
+	// forgetBackoff is how old a token must be for an upstream 401 to
+	// have it replaced: an upstream that refuses every token gets at most
+	// one new token per client in this time, not one per call.
+	forgetBackoff = 30 * time.Second
+	// mintTimeout bounds a mint, which the first of the calls waiting
+	// for it runs for all of them.
+	mintTimeout = 5 * time.Second
+)
+
+// TokenCache keeps one minted token per client, shared by every backend
+// it is given to, until shortly before it expires.
+type TokenCache struct {
+	mint  TokenMinter
+	now   func() time.Time
+	group singleflight.Group // one mint per client at a time
+
+	mu     sync.Mutex
+	tokens map[string]mintedToken
+}
+
+type mintedToken struct {
+	value           string
+	minted, expires time.Time
+}
+
+// NewTokenCache returns a cache of tokens minted by m.
+func NewTokenCache(m TokenMinter) *TokenCache {
+	return &TokenCache{mint: m, now: time.Now, tokens: map[string]mintedToken{}}
+}
+
+// token returns a live token of clientID, minting one if needed.
+func (c *TokenCache) token(ctx context.Context, clientID string) (string, error) {
+	if t, ok := c.cached(clientID); ok {
+		return t, nil
+	}
+	v, err, _ := c.group.Do(clientID, func() (any, error) {
+		if t, ok := c.cached(clientID); ok { // minted while this call waited
+			return t, nil
+		}
+		// Not the caller's deadline alone: others may be waiting on it.
+		mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), mintTimeout)
+		defer cancel()
+		minted := c.now()
+		value, expires, err := c.mint.IssueClientToken(mctx, clientID, nil)
+		if err != nil {
+			return "", err
+		}
+		c.mu.Lock()
+		c.tokens[clientID] = mintedToken{value: value, minted: minted, expires: expires}
+		c.mu.Unlock()
+		return value, nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("mint: %w", err)
+	}
+	return v.(string), nil
+}
+
+// cached returns the token of clientID if it is not due for renewal.
+func (c *TokenCache) cached(clientID string) (string, bool) {
+	c.mu.Lock()
+	t, ok := c.tokens[clientID]
+	c.mu.Unlock()
+	before := min(renewBefore, t.expires.Sub(t.minted)/10)
+	return t.value, ok && c.now().Before(t.expires.Add(-before))
+}
+
+// forget drops the token of clientID after an upstream refused it,
+// unless it is younger than forgetBackoff or was replaced already.
+func (c *TokenCache) forget(clientID, value string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t, ok := c.tokens[clientID]; ok && t.value == value && c.now().Sub(t.minted) >= forgetBackoff {
+		delete(c.tokens, clientID)
+	}
+}

@@ -1,0 +1,494 @@
+package gateway
+
+import (
+	"strings"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/hellogw/hellogw/wsdl"
+)
+
+// The SOAP fast path: a scanner over the body, no tree, for the envelope
+// real clients send (PHP ext/soap, node-soap, SOAP::Lite's plain call,
+// zeep, suds):
+//
+//	[<?xml version="1.0" encoding="utf-8"?>]
+//	<E:Envelope ns-declarations [E:encodingStyle]>
+//	  [<E:Header/>]
+//	  <E:Body [E:encodingStyle]>
+//	    <op ns-declarations [E:encodingStyle]>
+//	      <part [xsi:type="…:string"] [E:encodingStyle]>text</part>
+//	    </op>
+//	  </E:Body>
+//	</E:Envelope>
+//
+// in UTF-8, where text holds the five predefined entities at most. It
+// answers only "this call" or "not mine": anything else (references,
+// base64 and other typed parts, CDATA, comments, character references,
+// another charset, a header entry, a DTD, a second part, an unexpected
+// attribute, carriage returns, whatever is odd) goes to decodeEnvelope
+// unchanged, which alone decides what is refused, and how. So a fast answer
+// must be the answer decodeEnvelope gives for the same input:
+// FuzzSOAPFastPath checks exactly that, and TestSOAPFastPathCaptures that
+// every captured real client's plain call is read here.
+//
+// Hand-written because no XML reader for Go reads a known shape without
+// building tokens or a tree: encoding/xml's tokenizer alone allocates per
+// token, and etree adds an element per node.
+
+// fastLimits keep the scanner's fixed arrays fixed: a real envelope
+// declares a handful of namespaces and names of a few dozen bytes.
+const (
+	fastMaxAttrs = 12 // attributes of one element
+	fastMaxDecls = 24 // namespace declarations in scope
+	fastMaxName  = 64 // bytes of a qualified name
+)
+
+type fastAttr struct{ prefix, local, value string }
+
+type fastDecl struct {
+	prefix, uri string
+	depth       int
+}
+
+// fastScan holds the scanner's state; it lives on the caller's stack.
+// Its strings are views of the body (see readFast): nothing is copied but
+// the name.
+type fastScan struct {
+	b     string
+	i     int
+	depth int
+	decls [fastMaxDecls]fastDecl
+	nd    int
+	attrs [fastMaxAttrs]fastAttr
+	na    int
+}
+
+// fastTag is a start tag as read: its qualified name as written (for the
+// end tag), the namespace it resolves to, and whether it is empty (<a/>).
+type fastTag struct {
+	qname, local, ns string
+	empty            bool
+}
+
+// fastEnvelope reads body if it has the shape above and returns the call;
+// ok is false when it leaves body to decodeEnvelope. charset is the
+// Content-Type's charset parameter ("" when absent).
+func fastEnvelope(body []byte, charset, action string, ops map[string]wsdl.Operation) (v *soapVersion, c call, ok bool) {
+	if charset != "" && !strings.EqualFold(charset, "utf-8") {
+		return nil, call{}, false
+	}
+	var s fastScan
+	// A view of the body, not a copy: body is not written during the scan,
+	// and the one string that outlives it (the name) is copied out.
+	s.b = unsafe.String(unsafe.SliceData(body), len(body))
+	if !s.xmlDecl() {
+		return nil, call{}, false
+	}
+	s.space()
+	env, ok := s.startTag()
+	if !ok || env.empty || env.local != "Envelope" {
+		return nil, call{}, false
+	}
+	if v = versionByNamespace(env.ns); v == nil || !s.onlyEncodingStyle(v) {
+		return nil, call{}, false
+	}
+
+	s.space()
+	body1, ok := s.startTag()
+	if !ok || body1.ns != v.envNS || !s.onlyEncodingStyle(v) {
+		return nil, call{}, false
+	}
+	if body1.local == "Header" { // an empty Header (suds sends one)
+		if s.na > 0 || !body1.empty && !(s.spaceThen() && s.endTag(body1)) {
+			return nil, call{}, false
+		}
+		s.space()
+		if body1, ok = s.startTag(); !ok || body1.ns != v.envNS || !s.onlyEncodingStyle(v) {
+			return nil, call{}, false
+		}
+	}
+	if body1.local != "Body" || body1.empty {
+		return nil, call{}, false
+	}
+
+	s.space()
+	wrapper, ok := s.startTag()
+	if !ok || wrapper.empty || !s.onlyEncodingStyle(v) {
+		return nil, call{}, false
+	}
+	op, known := ops[wrapper.local]
+	if !known || !actionMatches(action, op) {
+		return nil, call{}, false
+	}
+
+	s.space()
+	part, ok := s.startTag()
+	if !ok || !s.partAttrs(v) {
+		return nil, call{}, false
+	}
+	name := ""
+	if !part.empty {
+		if name, ok = s.text(); !ok || !s.endTag(part) {
+			return nil, call{}, false
+		}
+	}
+	if !(s.spaceThen() && s.endTag(wrapper) && s.spaceThen() && s.endTag(body1) && s.spaceThen() && s.endTag(env)) {
+		return nil, call{}, false
+	}
+	if s.space(); s.i != len(s.b) {
+		return nil, call{}, false
+	}
+	return v, call{op: op, arg: &name}, true
+}
+
+// xmlDecl reads an XML declaration at the very start (XML 1.0 §2.8 [23]):
+// version 1.0, encoding UTF-8 if any, standalone if any, in that order.
+func (s *fastScan) xmlDecl() bool {
+	if !strings.HasPrefix(s.b, "<?xml") {
+		return true
+	}
+	s.i = len("<?xml")
+	for n, want := range [...]string{"version", "encoding", "standalone"} {
+		save := s.i
+		if !s.space() {
+			if n == 0 {
+				return false // the version is required
+			}
+			break
+		}
+		if !strings.HasPrefix(s.b[s.i:], want) {
+			if n == 0 {
+				return false
+			}
+			s.i = save
+			break
+		}
+		s.i += len(want)
+		val, ok := s.eqValue()
+		if !ok {
+			return false
+		}
+		switch n {
+		case 0:
+			ok = val == "1.0"
+		case 1:
+			ok = strings.EqualFold(val, "utf-8")
+		case 2:
+			ok = val == "yes" || val == "no"
+		}
+		if !ok {
+			return false
+		}
+	}
+	s.space()
+	if !strings.HasPrefix(s.b[s.i:], "?>") {
+		return false
+	}
+	s.i += 2
+	return true
+}
+
+// space skips XML white space (§2.3 [3] S) and reports whether there was any.
+func (s *fastScan) space() bool {
+	start := s.i
+	for s.i < len(s.b) && (s.b[s.i] == ' ' || s.b[s.i] == '\t' || s.b[s.i] == '\n' || s.b[s.i] == '\r') {
+		s.i++
+	}
+	return s.i > start
+}
+
+// spaceThen skips white space and reports success, for chaining.
+func (s *fastScan) spaceThen() bool { s.space(); return true }
+
+// name reads a qualified name: NCName or NCName:NCName, in ASCII.
+func (s *fastScan) name() (prefix, local string, ok bool) {
+	start, colon := s.i, -1
+	for s.i < len(s.b) && s.i-start <= fastMaxName {
+		c := s.b[s.i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_':
+		case c >= '0' && c <= '9', c == '-', c == '.':
+			if s.i == start || s.i == colon+1 {
+				return "", "", false
+			}
+		case c == ':' && colon < 0 && s.i > start:
+			colon = s.i
+		default:
+			goto done
+		}
+		s.i++
+	}
+done:
+	if s.i == start || s.i-start > fastMaxName || s.i == colon+1 {
+		return "", "", false
+	}
+	if colon < 0 {
+		return "", s.b[start:s.i], true
+	}
+	return s.b[start:colon], s.b[colon+1 : s.i], true
+}
+
+// eqValue reads Eq and a quoted attribute value of printable ASCII other
+// than '<' and '&' (no references, no normalisation to do).
+func (s *fastScan) eqValue() (string, bool) {
+	s.space()
+	if s.i == len(s.b) || s.b[s.i] != '=' {
+		return "", false
+	}
+	s.i++
+	s.space()
+	if s.i == len(s.b) || s.b[s.i] != '"' && s.b[s.i] != '\'' {
+		return "", false
+	}
+	q := s.b[s.i]
+	s.i++
+	start := s.i
+	for s.i < len(s.b) && s.b[s.i] != q {
+		if c := s.b[s.i]; c < 0x20 || c > 0x7E || c == '<' || c == '&' {
+			return "", false
+		}
+		s.i++
+	}
+	if s.i == len(s.b) {
+		return "", false
+	}
+	s.i++
+	return s.b[start : s.i-1], true
+}
+
+// startTag reads a start tag: its namespace declarations go into scope,
+// its other attributes into s.attrs. Refused: anything but a start tag,
+// a repeated attribute, a declaration Namespaces in XML §3 forbids or
+// this scanner does not take (xmlns="", the xml prefix), an undeclared
+// prefix.
+func (s *fastScan) startTag() (t fastTag, ok bool) {
+	if s.i == len(s.b) || s.b[s.i] != '<' {
+		return t, false
+	}
+	s.i++
+	start := s.i
+	prefix, local, ok := s.name()
+	if !ok {
+		return t, false
+	}
+	t.qname, t.local = s.b[start:s.i], local
+	s.depth++
+	s.na = 0
+	for {
+		hadSpace := s.space()
+		if strings.HasPrefix(s.b[s.i:], "/>") {
+			s.i += 2
+			t.empty = true
+			break
+		}
+		if strings.HasPrefix(s.b[s.i:], ">") {
+			s.i++
+			break
+		}
+		if !hadSpace {
+			return t, false
+		}
+		ap, al, ok := s.name()
+		if !ok {
+			return t, false
+		}
+		val, ok := s.eqValue()
+		if !ok {
+			return t, false
+		}
+		switch {
+		case ap == "xmlns" || ap == "" && al == "xmlns":
+			p := al
+			if ap == "" {
+				p = ""
+			}
+			if p == "xmlns" || p == "xml" || val == "" || val == "http://www.w3.org/XML/1998/namespace" || val == "http://www.w3.org/2000/xmlns/" || s.nd == fastMaxDecls || s.declaredHere(p) {
+				return t, false
+			}
+			s.decls[s.nd] = fastDecl{prefix: p, uri: val, depth: s.depth}
+			s.nd++
+		default:
+			if s.na == fastMaxAttrs {
+				return t, false
+			}
+			for _, a := range s.attrs[:s.na] {
+				if a.local == al { // by local name: stricter than XML needs
+					return t, false
+				}
+			}
+			s.attrs[s.na] = fastAttr{prefix: ap, local: al, value: val}
+			s.na++
+		}
+	}
+	if prefix == "xml" || prefix == "xmlns" {
+		return t, false
+	}
+	if t.ns, ok = s.lookup(prefix); !ok {
+		return t, false
+	}
+	for i := range s.attrs[:s.na] {
+		a := &s.attrs[i]
+		if a.prefix == "" || a.prefix == "xml" {
+			return t, false // no unqualified or xml: attribute is one of ours
+		}
+		if a.prefix, ok = s.lookup(a.prefix); !ok { // now the namespace
+			return t, false
+		}
+	}
+	if t.empty {
+		s.pop()
+	}
+	return t, true
+}
+
+func (s *fastScan) declaredHere(prefix string) bool {
+	for _, d := range s.decls[:s.nd] {
+		if d.depth == s.depth && d.prefix == prefix {
+			return true
+		}
+	}
+	return false
+}
+
+// lookup resolves a prefix in scope; "" is always bound (to no namespace
+// when undeclared), any other prefix only when declared.
+func (s *fastScan) lookup(prefix string) (string, bool) {
+	for i := s.nd - 1; i >= 0; i-- {
+		if s.decls[i].prefix == prefix {
+			return s.decls[i].uri, true
+		}
+	}
+	return "", prefix == ""
+}
+
+// pop leaves the element at s.depth: its declarations go out of scope.
+func (s *fastScan) pop() {
+	for s.nd > 0 && s.decls[s.nd-1].depth == s.depth {
+		s.nd--
+	}
+	s.depth--
+}
+
+// endTag reads the end tag of t, which must be the next thing.
+func (s *fastScan) endTag(t fastTag) bool {
+	if !strings.HasPrefix(s.b[s.i:], "</") || !strings.HasPrefix(s.b[s.i+2:], t.qname) {
+		return false
+	}
+	s.i += 2 + len(t.qname)
+	s.space()
+	if s.i == len(s.b) || s.b[s.i] != '>' {
+		return false
+	}
+	s.i++
+	s.pop()
+	return true
+}
+
+// onlyEncodingStyle accepts the attributes of the last start tag when the
+// only one is the envelope namespace's encodingStyle.
+func (s *fastScan) onlyEncodingStyle(v *soapVersion) bool {
+	for _, a := range s.attrs[:s.na] {
+		if a.prefix != v.envNS || a.local != "encodingStyle" {
+			return false
+		}
+	}
+	return true
+}
+
+// partAttrs accepts the part's attributes when they are encodingStyle and
+// an xsi:type naming a string type ("xsd:string", "soapenc:string"…),
+// which decodeEnvelope reads as the text itself whatever its prefix is
+// bound to.
+func (s *fastScan) partAttrs(v *soapVersion) bool {
+	for _, a := range s.attrs[:s.na] {
+		switch {
+		case a.prefix == v.envNS && a.local == "encodingStyle":
+		case (a.prefix == nsXSI || a.prefix == nsXSI1999) && a.local == "type":
+			p, local, found := strings.Cut(a.value, ":")
+			if !found {
+				p, local = "", p
+			}
+			if local != "string" || found && !isNCName(p) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func isNCName(n string) bool {
+	var s fastScan
+	s.b = n
+	p, _, ok := s.name()
+	return ok && p == "" && s.i == len(n)
+}
+
+// text reads character data up to the next '<' and returns it, decoded,
+// as a new string. It takes UTF-8 of XML 1.0 Chars (§2.2) but carriage
+// returns (which the parser would normalise, §2.11), and the five
+// predefined entities (§4.6); a character reference, "]]>" or anything
+// else it leaves to the strict path.
+func (s *fastScan) text() (string, bool) {
+	start := s.i
+	plain := true
+	for s.i < len(s.b) && s.b[s.i] != '<' {
+		c := s.b[s.i]
+		switch {
+		case c == '&':
+			_, n := entity(s.b[s.i:])
+			if n == 0 {
+				return "", false
+			}
+			plain = false
+			s.i += n
+			continue
+		case c == ']' && strings.HasPrefix(s.b[s.i:], "]]>"):
+			return "", false
+		case c >= utf8.RuneSelf:
+			r, size := utf8.DecodeRuneInString(s.b[s.i:])
+			if r == utf8.RuneError && size == 1 || !isXMLChar(r) {
+				return "", false
+			}
+			s.i += size
+			continue
+		case c < 0x20 && c != '\t' && c != '\n':
+			return "", false
+		}
+		s.i++
+	}
+	raw := s.b[start:s.i]
+	if plain {
+		return strings.Clone(raw), true
+	}
+	var out strings.Builder
+	out.Grow(len(raw))
+	for len(raw) > 0 {
+		amp := strings.IndexByte(raw, '&')
+		if amp < 0 {
+			out.WriteString(raw)
+			break
+		}
+		out.WriteString(raw[:amp])
+		c, n := entity(raw[amp:])
+		out.WriteByte(c)
+		raw = raw[amp+n:]
+	}
+	return out.String(), true
+}
+
+// entity reads one of XML's predefined entity references (§4.6) at the
+// start of t: the character and the length, or 0 for anything else.
+func entity(t string) (byte, int) {
+	for _, e := range [...]struct {
+		ref string
+		c   byte
+	}{{"&lt;", '<'}, {"&gt;", '>'}, {"&amp;", '&'}, {"&quot;", '"'}, {"&apos;", '\''}} {
+		if strings.HasPrefix(t, e.ref) {
+			return e.c, len(e.ref)
+		}
+	}
+	return 0, 0
+}

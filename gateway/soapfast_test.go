@@ -1,0 +1,156 @@
+package gateway
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"io"
+	"mime"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/hellogw/hellogw/wsdl"
+)
+
+func helloOps(tb testing.TB) map[string]wsdl.Operation {
+	tb.Helper()
+	b, err := wsdl.Parse(wsdl.Document())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b.Operations
+}
+
+// sameAsStrict fails t unless decodeEnvelope reads body to the call the
+// fast path read, in the same version.
+func sameAsStrict(t *testing.T, body []byte, fallback *soapVersion, action string, ops map[string]wsdl.Operation, v *soapVersion, c call) {
+	t.Helper()
+	sv, sc, err := decodeEnvelope(body, fallback, action, ops)
+	switch {
+	case err != nil:
+		t.Fatalf("fast path read %q from %q; the strict path refuses it: %v", *c.arg, body, err)
+	case sv != v || sc.op != c.op:
+		t.Fatalf("fast path read %s %s from %q; the strict path %s %s", v.name, c.op.Name, body, sv.name, sc.op.Name)
+	case sc.arg == nil || *sc.arg != *c.arg:
+		t.Fatalf("fast path read %q from %q; the strict path %v", *c.arg, body, sc.arg)
+	}
+}
+
+// FuzzSOAPFastPath: on every input the fast path either declines (and
+// the strict path answers alone) or reads the call the strict path reads:
+// same version, operation and name. So the two paths agree on every input:
+// same call, or the strict path's own fault.
+func FuzzSOAPFastPath(f *testing.F) {
+	files, err := filepath.Glob("../testdata/envelopes/*.xml")
+	if err != nil || len(files) == 0 {
+		f.Fatalf("no seed envelopes: %v", err)
+	}
+	for _, file := range files {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b, false, `"sayHello"`, false)
+		f.Add(b, true, "", false)
+	}
+	for _, part := range []string{` xsi:type="xsd:string">O'Brien &lt;&amp;&gt; "名前" 😀`, `>Ada`, ` xmlns:x="urn:x" x:type="y:string">&quot;`} {
+		f.Add([]byte(part), false, "", true)
+	}
+	ops := helloOps(f)
+	f.Fuzz(func(t *testing.T, body []byte, is12 bool, action string, inPart bool) {
+		fallback := soap11
+		if is12 {
+			fallback = soap12
+		}
+		if inPart {
+			// Splice the input into a PHP client's part, where the
+			// fuzzer finds the attributes and text the fast path reads.
+			body = slices.Concat([]byte(phpHead), body, []byte(phpTail))
+		}
+		v, c, ok := fastEnvelope(body, "", action, ops)
+		if ok {
+			sameAsStrict(t, body, fallback, action, ops, v, c)
+		}
+	})
+}
+
+// A PHP client's envelope, cut inside the start tag of its part.
+const (
+	phpHead = `<?xml version="1.0" encoding="UTF-8"?>
+<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/" xmlns:ns1="urn:examples:helloservice" xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:SOAP-ENC="http://schemas.xmlsoap.org/soap/encoding/" SOAP-ENV:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/"><SOAP-ENV:Body><ns1:sayHello><firstName`
+	phpTail = `</firstName></ns1:sayHello></SOAP-ENV:Body></SOAP-ENV:Envelope>
+`
+)
+
+type envelopeCase struct {
+	Name            string `json:"name"`
+	File            string `json:"file"`
+	ContentType     string `json:"content_type"`
+	SOAPAction      string `json:"soap_action"`
+	ContentEncoding string `json:"content_encoding"`
+	WantFirstName   string `json:"want_first_name"`
+	WantFault       string `json:"want_fault"`
+}
+
+// TestSOAPFastPathCaptures: every envelope a real client sent (the
+// captures in testdata/envelopes) takes the fast path and reads as the
+// strict path reads it, except those whose part is not plain text, which
+// the fast path leaves to the strict path by design: SOAP::Lite's base64
+// for non-ASCII strings and its multiRef references.
+func TestSOAPFastPathCaptures(t *testing.T) {
+	raw, err := os.ReadFile("../testdata/envelopes/cases.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []envelopeCase
+	if err := json.Unmarshal(raw, &cases); err != nil {
+		t.Fatal(err)
+	}
+	ops := helloOps(t)
+	captures := 0
+	for _, tc := range cases {
+		if !strings.HasPrefix(tc.File, "ok-") && !strings.HasPrefix(tc.File, "bad-") {
+			captures++
+		}
+		t.Run(tc.Name, func(t *testing.T) {
+			body, err := os.ReadFile(filepath.Join("../testdata/envelopes", tc.File))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.ContentEncoding == "gzip" {
+				zr, err := gzip.NewReader(bytes.NewReader(body))
+				if err == nil {
+					body, err = io.ReadAll(io.LimitReader(zr, 1<<20))
+				}
+				if err != nil {
+					return // a corrupt stream (bad-gzip-*): refused before any decoding
+				}
+			}
+			media, params, _ := mime.ParseMediaType(tc.ContentType)
+			fallback, action := soap11, tc.SOAPAction
+			if media == "application/soap+xml" {
+				fallback, action = soap12, params["action"]
+			}
+			v, c, ok := fastEnvelope(body, params["charset"], action, ops)
+			if ok {
+				sameAsStrict(t, body, fallback, action, ops, v, c)
+				if tc.WantFirstName != "" && *c.arg != tc.WantFirstName {
+					t.Errorf("fast path read %q, want %q", *c.arg, tc.WantFirstName)
+				}
+			}
+			if strings.HasPrefix(tc.File, "ok-") || strings.HasPrefix(tc.File, "bad-") {
+				return // hand-made: either path may answer
+			}
+			notPlain := bytes.Contains(body, []byte("base64")) || bytes.Contains(body, []byte("href="))
+			if ok == notPlain {
+				t.Errorf("captured from a real client: fast path %v, part plain text %v\n%s", ok, !notPlain, body)
+			}
+		})
+	}
+	if captures < 20 {
+		t.Errorf("only %d real-client captures in cases.json", captures)
+	}
+}

@@ -1,0 +1,376 @@
+// Package flatlog is a log/slog handler that writes exactly the bytes
+// slog's TextHandler or JSONHandler would write for the same record, for a
+// fraction of the cost, when the record is flat: attributes of kind
+// string, int, uint, float, bool, duration and time, no groups, no
+// WithAttrs, no source. A request log line is such a record. Anything else
+// (a group, an Any value, a LogValuer that resolves to one, WithGroup,
+// WithAttrs, AddSource) is handed to slog's own handler, built with the
+// same options on the same writer, so the output never differs; only the
+// cost does. FuzzSameAsSlog compares the two.
+//
+// It is hand-written because slog's handlers set up per-record state
+// (a handleState, a prefix buffer, a group slice from a pool) and defer a
+// recover for every value, and no maintained handler promises slog's exact
+// bytes.
+package flatlog
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"math"
+	"strconv"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Handler is a slog.Handler writing flat records itself and delegating
+// every other record to slog's handler of the same format.
+type Handler struct {
+	json     bool
+	w        *lockedWriter
+	level    slog.Leveler
+	rep      func(groups []string, a slog.Attr) slog.Attr
+	fallback slog.Handler // slog's own handler on the same writer and options
+}
+
+// NewTextHandler returns a handler writing what slog.NewTextHandler(w, opts) writes.
+func NewTextHandler(w io.Writer, opts *slog.HandlerOptions) slog.Handler {
+	return newHandler(w, opts, false)
+}
+
+// NewJSONHandler returns a handler writing what slog.NewJSONHandler(w, opts) writes.
+func NewJSONHandler(w io.Writer, opts *slog.HandlerOptions) slog.Handler {
+	return newHandler(w, opts, true)
+}
+
+func newHandler(w io.Writer, opts *slog.HandlerOptions, json bool) slog.Handler {
+	if opts == nil {
+		opts = &slog.HandlerOptions{}
+	}
+	lw := &lockedWriter{w: w}
+	var fallback slog.Handler
+	if json {
+		fallback = slog.NewJSONHandler(lw, opts)
+	} else {
+		fallback = slog.NewTextHandler(lw, opts)
+	}
+	if opts.AddSource {
+		return fallback // the source needs runtime.Callers; nothing to save
+	}
+	level := opts.Level
+	if level == nil {
+		level = slog.LevelInfo
+	}
+	return &Handler{json: json, w: lw, level: level, rep: opts.ReplaceAttr, fallback: fallback}
+}
+
+// lockedWriter makes one Write per record atomic across this handler and
+// its fallback, as slog's handlers do among themselves.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// Enabled implements slog.Handler.
+func (h *Handler) Enabled(_ context.Context, l slog.Level) bool { return l >= h.level.Level() }
+
+// WithAttrs implements slog.Handler; the result is slog's handler.
+func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler { return h.fallback.WithAttrs(attrs) }
+
+// WithGroup implements slog.Handler; the result is slog's handler.
+func (h *Handler) WithGroup(name string) slog.Handler { return h.fallback.WithGroup(name) }
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// Handle implements slog.Handler.
+func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
+	flat := true
+	r.Attrs(func(a slog.Attr) bool {
+		flat = fastKind(a.Value.Kind())
+		return flat
+	})
+	if !flat {
+		return h.fallback.Handle(ctx, r)
+	}
+	bp := bufPool.Get().(*[]byte)
+	defer func() {
+		if cap(*bp) <= 16<<10 { // as slog does: keep no huge buffer
+			*bp = (*bp)[:0]
+			bufPool.Put(bp)
+		}
+	}()
+	b, ok := h.format((*bp)[:0], r)
+	*bp = b
+	if !ok {
+		return h.fallback.Handle(ctx, r)
+	}
+	_, err := h.w.Write(b)
+	return err
+}
+
+func fastKind(k slog.Kind) bool {
+	switch k {
+	case slog.KindString, slog.KindInt64, slog.KindUint64, slog.KindFloat64, slog.KindBool, slog.KindDuration, slog.KindTime:
+		return true
+	}
+	return false
+}
+
+// format lays the record out as slog's commonHandler.handle does: time,
+// level, msg, then the attributes; ok is false where it cannot.
+func (h *Handler) format(b []byte, r slog.Record) ([]byte, bool) {
+	if h.json {
+		b = append(b, '{')
+	}
+	sep := ""
+	ok := true
+	if !r.Time.IsZero() {
+		t := r.Time.Round(0) // strip the monotonic reading, as slog does
+		if h.rep == nil {
+			b, ok = h.appendPair(b, sep, slog.TimeKey, slog.TimeValue(t))
+			sep = h.attrSep()
+		} else {
+			b, sep, ok = h.appendAttr(b, sep, slog.Time(slog.TimeKey, t))
+		}
+		if !ok {
+			return b, false
+		}
+	}
+	if h.rep == nil {
+		b, _ = h.appendPair(b, sep, slog.LevelKey, slog.StringValue(r.Level.String()))
+		sep = h.attrSep()
+		b, _ = h.appendPair(b, sep, slog.MessageKey, slog.StringValue(r.Message))
+	} else {
+		if b, sep, ok = h.appendAttr(b, sep, slog.Any(slog.LevelKey, r.Level)); !ok {
+			return b, false
+		}
+		if b, sep, ok = h.appendAttr(b, sep, slog.String(slog.MessageKey, r.Message)); !ok {
+			return b, false
+		}
+	}
+	r.Attrs(func(a slog.Attr) bool {
+		b, sep, ok = h.appendAttr(b, sep, a)
+		return ok
+	})
+	if !ok {
+		return b, false
+	}
+	if h.json {
+		b = append(b, '}')
+	}
+	return append(b, '\n'), true
+}
+
+func (h *Handler) attrSep() string {
+	if h.json {
+		return ","
+	}
+	return " "
+}
+
+// appendAttr is slog's handleState.appendAttr for a flat attribute,
+// ReplaceAttr applied (with no groups: this handler never has any).
+func (h *Handler) appendAttr(b []byte, sep string, a slog.Attr) ([]byte, string, bool) {
+	a.Value = a.Value.Resolve()
+	if h.rep != nil && a.Value.Kind() != slog.KindGroup {
+		a = h.rep(nil, a)
+		a.Value = a.Value.Resolve()
+	}
+	if a.Value.Kind() == slog.KindAny {
+		switch v := a.Value.Any().(type) {
+		case nil:
+			if a.Key == "" {
+				return b, sep, true // an empty Attr is elided
+			}
+			return b, sep, false
+		case slog.Level:
+			// Level's MarshalText and MarshalJSON both write its String.
+			a.Value = slog.StringValue(v.String())
+		default:
+			return b, sep, false
+		}
+	}
+	b, ok := h.appendPair(b, sep, a.Key, a.Value)
+	return b, h.attrSep(), ok
+}
+
+func (h *Handler) appendPair(b []byte, sep, key string, v slog.Value) ([]byte, bool) {
+	b = append(b, sep...)
+	b = h.appendString(b, key)
+	if h.json {
+		b = append(b, ':')
+	} else {
+		b = append(b, '=')
+	}
+	return h.appendValue(b, v)
+}
+
+func (h *Handler) appendString(b []byte, s string) []byte {
+	if h.json {
+		b = append(b, '"')
+		b = appendEscapedJSONString(b, s)
+		return append(b, '"')
+	}
+	if needsQuoting(s) {
+		return strconv.AppendQuote(b, s)
+	}
+	return append(b, s...)
+}
+
+func (h *Handler) appendValue(b []byte, v slog.Value) ([]byte, bool) {
+	switch v.Kind() {
+	case slog.KindString:
+		return h.appendString(b, v.String()), true
+	case slog.KindInt64:
+		return strconv.AppendInt(b, v.Int64(), 10), true
+	case slog.KindUint64:
+		return strconv.AppendUint(b, v.Uint64(), 10), true
+	case slog.KindFloat64:
+		if h.json {
+			return appendJSONFloat(b, v.Float64())
+		}
+		return strconv.AppendFloat(b, v.Float64(), 'g', -1, 64), true
+	case slog.KindBool:
+		return strconv.AppendBool(b, v.Bool()), true
+	case slog.KindDuration:
+		if h.json {
+			return strconv.AppendInt(b, int64(v.Duration()), 10), true // as json.Marshal does
+		}
+		return append(b, v.Duration().String()...), true
+	case slog.KindTime:
+		t := v.Time()
+		if !h.json {
+			return appendRFC3339Millis(b, t), true
+		}
+		if y := t.Year(); y < 0 || y >= 10000 {
+			return b, false // slog writes an error beside it; let it
+		}
+		b = append(b, '"')
+		b = t.AppendFormat(b, time.RFC3339Nano)
+		return append(b, '"'), true
+	}
+	return b, false
+}
+
+// appendRFC3339Millis is slog's text time format: RFC 3339 with exactly
+// three digits of milliseconds, truncated.
+func appendRFC3339Millis(b []byte, t time.Time) []byte {
+	const prefixLen = len("2006-01-02T15:04:05.000")
+	n := len(b)
+	t = t.Truncate(time.Millisecond).Add(time.Millisecond / 10)
+	b = t.AppendFormat(b, time.RFC3339Nano)
+	return append(b[:n+prefixLen], b[n+prefixLen+1:]...) // drop the 4th digit
+}
+
+// appendJSONFloat writes f as encoding/json does (slog's JSONHandler calls
+// json.Marshal for floats): 'f' format, 'e' for very small or very large
+// magnitudes, with a one-digit negative exponent. NaN and ±Inf are errors
+// there; ok is false for them.
+func appendJSONFloat(b []byte, f float64) ([]byte, bool) {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return b, false
+	}
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// clean up e-09 to e-9
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b, true
+}
+
+// safe reports an ASCII byte that a JSON string holds as is (slog's safeSet).
+func safe(c byte) bool { return c >= 0x20 && c != '"' && c != '\\' }
+
+// needsQuoting is slog's rule for a text value: quote anything empty, with
+// a space, '=', a byte JSON would escape (but a backslash), or a rune that
+// is invalid, a space or not printable.
+func needsQuoting(s string) bool {
+	if len(s) == 0 {
+		return true
+	}
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c != '\\' && (c == ' ' || c == '=' || !safe(c)) {
+				return true
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError || unicode.IsSpace(r) || !unicode.IsPrint(r) {
+			return true
+		}
+		i += size
+	}
+	return false
+}
+
+const hex = "0123456789abcdef"
+
+// appendEscapedJSONString is slog's JSON string escape: \" \\ \n \r \t,
+// \u00XX for other control bytes, \ufffd for invalid UTF-8, and U+2028
+// and U+2029 escaped.
+func appendEscapedJSONString(b []byte, s string) []byte {
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if safe(c) {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			b = append(b, '\\')
+			switch c {
+			case '\\', '"':
+				b = append(b, c)
+			case '\n':
+				b = append(b, 'n')
+			case '\r':
+				b = append(b, 'r')
+			case '\t':
+				b = append(b, 't')
+			default:
+				b = append(b, 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, `\u202`...)
+			b = append(b, hex[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	return append(b, s[start:]...)
+}

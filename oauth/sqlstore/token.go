@@ -1,0 +1,95 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/hellogw/hellogw/oauth"
+)
+
+func insertTokens(ctx context.Context, tx *sql.Tx, tokens []*oauth.Token) error {
+	for _, t := range tokens {
+		_, err := tx.ExecContext(ctx, `
+			INSERT INTO tokens (hash, kind, chain_id, client_id, subject, scope, issued_at, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			t.Hash, string(t.Kind), t.ChainID, t.ClientID, t.Subject, joinScopes(t.Scopes), nanos(t.IssuedAt), nanos(t.ExpiresAt))
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CreateToken implements oauth.Store.
+func (s *DB) CreateToken(ctx context.Context, t *oauth.Token) error {
+	return s.formatError(s.inTx(ctx, func(tx *sql.Tx) error { return insertTokens(ctx, tx, []*oauth.Token{t}) }))
+}
+
+// GetToken implements oauth.Store.
+func (s *DB) GetToken(ctx context.Context, hash string) (*oauth.Token, error) {
+	var (
+		t                   oauth.Token
+		kind, scope         string
+		issuedAt, expiresAt int64
+		usedAt, revokedAt   sql.NullInt64
+	)
+	err := s.db.QueryRowContext(ctx, `
+		SELECT hash, kind, chain_id, client_id, subject, scope, issued_at, expires_at, used_at, revoked_at
+		FROM tokens WHERE hash = $1`, hash).Scan(
+		&t.Hash, &kind, &t.ChainID, &t.ClientID, &t.Subject, &scope, &issuedAt, &expiresAt, &usedAt, &revokedAt)
+	if err != nil {
+		return nil, s.formatError(err)
+	}
+	t.Kind, t.Scopes = oauth.TokenKind(kind), splitScopes(scope)
+	t.IssuedAt, t.ExpiresAt = fromNanos(issuedAt), fromNanos(expiresAt)
+	t.Used, t.Revoked = usedAt.Valid, revokedAt.Valid
+	return &t, nil
+}
+
+// RotateRefreshToken implements oauth.Store, with the same single-use
+// argument as ExchangeCode.
+func (s *DB) RotateRefreshToken(ctx context.Context, hash string, issued ...*oauth.Token) error {
+	return s.formatError(s.inTx(ctx, func(tx *sql.Tx) error {
+		n, err := affected(tx.ExecContext(ctx, `
+			UPDATE tokens SET used_at = $1
+			WHERE hash = $2 AND kind = 'refresh_token' AND used_at IS NULL AND revoked_at IS NULL`, nanos(s.Now()), hash))
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			var (
+				kind          string
+				used, revoked bool
+			)
+			err := tx.QueryRowContext(ctx, `SELECT kind, used_at IS NOT NULL, revoked_at IS NOT NULL FROM tokens WHERE hash = $1`, hash).Scan(&kind, &used, &revoked)
+			switch {
+			case err != nil:
+				return err
+			case kind != string(oauth.RefreshToken):
+				return oauth.ErrNotFound
+			case revoked:
+				return oauth.ErrRevoked
+			}
+			return oauth.ErrAlreadyUsed
+		}
+		return insertTokens(ctx, tx, issued)
+	}))
+}
+
+// RevokeToken implements oauth.Store.
+func (s *DB) RevokeToken(ctx context.Context, hash string) error {
+	n, err := affected(s.db.ExecContext(ctx, `UPDATE tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE hash = $2`, nanos(s.Now()), hash))
+	if err != nil {
+		return s.formatError(err)
+	}
+	if n == 0 {
+		return oauth.ErrNotFound
+	}
+	return nil
+}
+
+// RevokeChain implements oauth.Store.
+func (s *DB) RevokeChain(ctx context.Context, chainID string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE tokens SET revoked_at = $1 WHERE chain_id = $2 AND revoked_at IS NULL`, nanos(s.Now()), chainID)
+	return s.formatError(err)
+}
