@@ -72,6 +72,12 @@ func (m *Main) Main(ctx context.Context, args []string) int {
 		return 2
 	}
 	if err := m.Run(ctx); err != nil {
+		var ce *config.Error
+		if errors.As(err, &ce) {
+			// Before the server runs, for a person to read: one plain line.
+			fmt.Fprintln(m.logOut, "hellogw:", err)
+			return 1
+		}
 		m.Logger.Error("exiting", "err", err)
 		return 1
 	}
@@ -194,7 +200,7 @@ func (m *Main) Run(ctx context.Context) error {
 	oauthCfg.SessionKey = []byte(cfg.SessionKey)
 	authz, err := oauth.NewServer(oauthCfg, db, m.Logger, reg)
 	if err != nil {
-		return err
+		return config.Explain(m.ConfigPath, err)
 	}
 	svc, shadow, err := m.service(cfg, binding, core, reg, gateway.NewTokenCache(authz))
 	if err != nil {

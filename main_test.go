@@ -75,7 +75,10 @@ func TestMainExitCodes(t *testing.T) {
 	assert.Equal(t, 0, NewMain(&out).Main(t.Context(), []string{"-h"}))
 	db := filepath.Join(t.TempDir(), "hellogw.db")
 	assert.Equal(t, 1, NewMain(&out).Main(t.Context(), []string{"-addr", "127.0.0.1:0", "-store", db, "-config", bad}))
-	assert.Contains(t, out.String(), "field greting not found", "a misspelt key is reported")
+	assert.Contains(t, out.String(), "hellogw: config "+bad+":1: greting: unknown key; did you mean greeting?\n", "a misspelt key is reported")
+	noSecret := filepath.Join("testdata", "config", "missing-secret.yaml")
+	assert.Equal(t, 1, NewMain(&out).Main(t.Context(), []string{"-addr", "127.0.0.1:0", "-store", db, "-config", noSecret}))
+	assert.Contains(t, out.String(), "hellogw: config "+noSecret+":2: clients[0].secret: missing: give secret or secret_hash\n", "what oauth finds is put in the file's terms")
 
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan int)

@@ -255,8 +255,9 @@ func closedURL(t *testing.T) string {
 
 // startLegacySOAP serves wsdl/HelloService.wsdl with PHP's SoapServer
 // (testdata/migration/helloserver.php) on PHP's built-in web server and returns its
-// endpoint. With fault set, every call answers a SOAP Fault with that text.
-func startLegacySOAP(t *testing.T, fault string) string {
+// endpoint. With fault set, every call answers a SOAP Fault with that text; env adds
+// to its environment (HELLO_WSSE_*: see the script).
+func startLegacySOAP(t *testing.T, fault string, env ...string) string {
 	t.Helper()
 	wsdlPath, err := filepath.Abs(filepath.Join("wsdl", "HelloService.wsdl"))
 	require.NoError(t, err)
@@ -269,7 +270,7 @@ func startLegacySOAP(t *testing.T, fault string) string {
 
 	cmd := exec.Command("php", "-S", addr, script)
 	cmd.Dir = t.TempDir()
-	cmd.Env = append(os.Environ(), "HELLO_WSDL="+wsdlPath, "HELLO_FAULT="+fault)
+	cmd.Env = append(append(os.Environ(), "HELLO_WSDL="+wsdlPath, "HELLO_FAULT="+fault), env...)
 	var out syncbuf.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	require.NoError(t, cmd.Start())

@@ -2,15 +2,13 @@
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
 	"os"
+	"reflect"
+	"strings"
 	"time"
-
-	"gopkg.in/yaml.v3"
 
 	"github.com/hellogw/hellogw/oauth"
 )
@@ -122,41 +120,41 @@ func (id Identity) String() string {
 func (id *Identity) check(section, upstreamKind string, forwardAuthorization bool) error {
 	if forwardAuthorization {
 		if id.Kind != "" && id.Kind != IdentityBearer {
-			return fmt.Errorf("%s.forward_authorization is identity.kind bearer; it cannot go with kind %s", section, id.Kind)
+			return bad(section+".forward_authorization", "is identity.kind bearer; it cannot go with kind %s: drop one of them", id.Kind)
 		}
 		id.Kind = IdentityBearer
 	}
 	switch {
 	case id.Kind != "" && id.Kind != IdentityNone && upstreamKind == KindLocal:
-		return fmt.Errorf("%s.identity is for kind json or soap, not %s", section, upstreamKind)
+		return bad(section+".identity", "is for kind json or soap, not %s", upstreamKind)
 	case id.Kind == IdentityWSSE && upstreamKind != KindSOAP:
-		return fmt.Errorf("%s.identity.kind wsse is for kind soap, not %s", section, upstreamKind)
+		return bad(section+".identity.kind", "wsse is for kind soap, not %s", upstreamKind)
 	case id.MintFor != "" && id.Kind != IdentityBearer:
-		return fmt.Errorf("%s.identity.mint_for is for kind bearer", section)
+		return bad(section+".identity.mint_for", "is for kind bearer")
 	case id.PasswordType != "" && id.Kind != IdentityWSSE:
-		return fmt.Errorf("%s.identity.password_type is for kind wsse", section)
+		return bad(section+".identity.password_type", "is for kind wsse")
 	case id.PasswordType != "" && id.PasswordType != "text" && id.PasswordType != "digest":
-		return fmt.Errorf("%s.identity.password_type must be text or digest, not %q", section, id.PasswordType)
+		return bad(section+".identity.password_type", "must be text or digest, not %q", id.PasswordType)
 	}
 	switch id.Kind {
 	case "", IdentityNone, IdentityBearer:
 		if id.Username != "" || id.Password != "" || id.PasswordEnv != "" {
-			return fmt.Errorf("%s.identity: username and password are for kind basic or wsse", section)
+			return bad(section+".identity", "username and password are for kind basic or wsse")
 		}
 		return nil
 	case IdentityBasic, IdentityWSSE:
 	default:
-		return fmt.Errorf("%s.identity.kind must be none, bearer, basic or wsse, not %q", section, id.Kind)
+		return bad(section+".identity.kind", "must be none, bearer, basic or wsse, not %q", id.Kind)
 	}
 	switch {
 	case id.Username == "":
-		return fmt.Errorf("%s.identity.username is required for kind %s", section, id.Kind)
+		return bad(section+".identity.username", "is required for kind %s", id.Kind)
 	case (id.Password == "") == (id.PasswordEnv == ""):
-		return fmt.Errorf("%s.identity needs one of password and password_env", section)
+		return bad(section+".identity", "needs one of password and password_env")
 	case id.PasswordEnv != "":
 		id.Password = os.Getenv(id.PasswordEnv)
 		if id.Password == "" {
-			return fmt.Errorf("%s.identity.password_env: $%s is empty or not set", section, id.PasswordEnv)
+			return bad(section+".identity.password_env", "$%s is empty or not set", id.PasswordEnv)
 		}
 	}
 	return nil
@@ -214,7 +212,8 @@ func Default() Config {
 }
 
 // Load reads the file at path over the defaults. Unknown keys are errors,
-// so that a misspelt setting is not silently ignored.
+// so that a misspelt setting is not silently ignored. A problem in the file
+// is an *Error naming the file, the line and the key path, and the fix.
 func Load(path string) (Config, error) {
 	cfg := Default()
 	if path == "" {
@@ -224,22 +223,52 @@ func Load(path string) (Config, error) {
 	if err != nil {
 		return cfg, fmt.Errorf("config: %w", err)
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-		return cfg, fmt.Errorf("config %s: %w", path, err)
+	d, err := parse(path, data)
+	if err != nil {
+		return cfg, err
 	}
-	if cfg.MaxBodyBytes <= 0 {
-		return cfg, fmt.Errorf("config %s: max_body_bytes must be positive", path)
+	if d.root == nil {
+		return cfg, nil // an empty file: the defaults
 	}
-	if k := len(cfg.SessionKey); k > 0 && k < minSessionKey {
-		return cfg, fmt.Errorf("config %s: session_key is %d characters; use at least %d (hellogw hash-secret -generate makes one)", path, k, minSessionKey)
+	if err := d.check(d.root, reflect.TypeFor[Config](), ""); err != nil {
+		return cfg, err
 	}
-	if err := cfg.checkMigration(); err != nil {
-		return cfg, fmt.Errorf("config %s: %w", path, err)
+	if err := d.root.Decode(&cfg); err != nil { // check let through only what decodes
+		return cfg, &Error{File: path, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	if err := cfg.validate(); err != nil {
+		var ke *keyError
+		if errors.As(err, &ke) {
+			return cfg, d.at(ke.path, ke.msg)
+		}
+		return cfg, &Error{File: path, Msg: err.Error()}
 	}
 	return cfg, nil
 }
+
+// keyError is a value that decodes but does not make sense, by key path.
+type keyError struct{ path, msg string }
+
+func (e *keyError) Error() string { return e.path + ": " + e.msg }
+
+func bad(path, format string, args ...any) error {
+	return &keyError{path: path, msg: fmt.Sprintf(format, args...)}
+}
+
+// validate checks what the types alone do not, and fills in the defaults
+// that depend on other settings.
+func (cfg *Config) validate() error {
+	if cfg.MaxBodyBytes <= 0 {
+		return bad("max_body_bytes", "must be positive: use a number of bytes such as 1048576")
+	}
+	if k := len(cfg.SessionKey); k > 0 && k < minSessionKey {
+		return bad("session_key", "is %d characters; use at least %d (hellogw hash-secret -generate makes one)", k, minSessionKey)
+	}
+	return cfg.checkMigration()
+}
+
+// positive is the message for a setting that must be above zero.
+const positive = "must be positive"
 
 // checkMigration checks the backend and shadow sections, and gives the
 // shadow the backend's timeout when it has none of its own.
@@ -256,17 +285,17 @@ func (cfg *Config) checkMigration() error {
 	}
 	switch {
 	case b.Timeout <= 0:
-		return errors.New("backend.timeout must be positive")
+		return bad("backend.timeout", positive+": use a Go duration such as 2s")
 	case b.MaxConns <= 0:
-		return errors.New("backend.max_conns must be positive")
+		return bad("backend.max_conns", positive)
 	case b.Breaker.Failures <= 0:
-		return errors.New("backend.breaker.failures must be positive")
+		return bad("backend.breaker.failures", positive)
 	case b.Breaker.Cooldown <= 0:
-		return errors.New("backend.breaker.cooldown must be positive")
+		return bad("backend.breaker.cooldown", positive+": use a Go duration such as 10s")
 	}
 	if s.Kind == "" {
 		if s.URL != "" || s.Admin {
-			return errors.New("shadow.url and shadow.admin need a shadow.kind")
+			return bad("shadow", "shadow.url and shadow.admin need a shadow.kind: local, json or soap")
 		}
 		return nil
 	}
@@ -281,11 +310,11 @@ func (cfg *Config) checkMigration() error {
 	}
 	switch {
 	case s.Timeout < 0:
-		return errors.New("shadow.timeout must be positive")
+		return bad("shadow.timeout", positive+": use a Go duration such as 2s")
 	case s.MaxInFlight <= 0:
-		return errors.New("shadow.max_in_flight must be positive")
+		return bad("shadow.max_in_flight", positive)
 	case s.SampleSize <= 0:
-		return errors.New("shadow.sample_size must be positive")
+		return bad("shadow.sample_size", positive)
 	}
 	return nil
 }
@@ -296,16 +325,16 @@ func checkUpstream(section, kind, rawURL string) error {
 	switch kind {
 	case KindLocal:
 		if rawURL != "" {
-			return fmt.Errorf("%s.url is for kind json or soap, not %s", section, kind)
+			return bad(section+".url", "is for kind json or soap, not %s: remove it, or set the kind", kind)
 		}
 		return nil
 	case KindJSON, KindSOAP:
 	default:
-		return fmt.Errorf("%s.kind must be local, json or soap, not %q", section, kind)
+		return bad(section+".kind", "must be local, json or soap, not %q", kind)
 	}
 	u, err := url.Parse(rawURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("%s.url must be an absolute http or https URL for kind %s, not %q", section, kind, rawURL)
+		return bad(section+".url", "must be an absolute http or https URL for kind %s, not %q", kind, rawURL)
 	}
 	return nil
 }

@@ -96,32 +96,32 @@ shadow:
 		assert.Equal(t, 300*time.Millisecond, cfg.Shadow.Timeout)
 	})
 	for _, tc := range []struct{ desc, yaml, err string }{
-		{"ErrKind", "backend: {kind: grpc}", `backend.kind must be local, json or soap, not "grpc"`},
-		{"ErrNoURL", "backend: {kind: json}", "backend.url must be an absolute http or https URL"},
-		{"ErrRelativeURL", "backend: {kind: soap, url: /SayHello/}", "backend.url must be an absolute"},
-		{"ErrScheme", "backend: {kind: soap, url: 'ftp://x/'}", "backend.url must be an absolute"},
-		{"ErrLocalURL", "backend: {kind: local, url: 'http://x/'}", "backend.url is for kind json or soap"},
-		{"ErrTimeout", "backend: {timeout: 0s}", "backend.timeout must be positive"},
-		{"ErrTimeoutNotDuration", "backend: {timeout: soon}", "into time.Duration"},
-		{"ErrMaxConns", "backend: {max_conns: -1}", "backend.max_conns must be positive"},
-		{"ErrBreaker", "backend: {breaker: {failures: 0}}", "backend.breaker.failures must be positive"},
-		{"ErrCooldown", "backend: {breaker: {cooldown: -1s}}", "backend.breaker.cooldown must be positive"},
-		{"ErrUnknownKey", "backend: {kind: json, uri: 'http://x'}", "uri"},
-		{"ErrShadowKind", "shadow: {kind: xml}", `shadow.kind must be local, json or soap, not "xml"`},
-		{"ErrShadowNoURL", "shadow: {kind: soap}", "shadow.url must be an absolute"},
-		{"ErrShadowOff", "shadow: {url: 'http://x/'}", "shadow.url and shadow.admin need a shadow.kind"},
+		{"ErrKind", "backend: {kind: grpc}", `backend.kind: must be local, json or soap, not "grpc"`},
+		{"ErrNoURL", "backend: {kind: json}", "backend.url: must be an absolute http or https URL"},
+		{"ErrRelativeURL", "backend: {kind: soap, url: /SayHello/}", "backend.url: must be an absolute"},
+		{"ErrScheme", "backend: {kind: soap, url: 'ftp://x/'}", "backend.url: must be an absolute"},
+		{"ErrLocalURL", "backend: {kind: local, url: 'http://x/'}", "backend.url: is for kind json or soap, not local: remove it, or set the kind"},
+		{"ErrTimeout", "backend: {timeout: 0s}", "backend.timeout: must be positive: use a Go duration such as 2s"},
+		{"ErrTimeoutNotDuration", "backend: {timeout: soon}", `backend.timeout: "soon" is not a duration: use a Go duration such as 1h, 30m or 1500ms`},
+		{"ErrMaxConns", "backend: {max_conns: -1}", "backend.max_conns: must be positive"},
+		{"ErrBreaker", "backend: {breaker: {failures: 0}}", "backend.breaker.failures: must be positive"},
+		{"ErrCooldown", "backend: {breaker: {cooldown: -1s}}", "backend.breaker.cooldown: must be positive: use a Go duration such as 10s"},
+		{"ErrUnknownKey", "backend: {kind: json, uri: 'http://x'}", "backend.uri: unknown key; did you mean url?"},
+		{"ErrShadowKind", "shadow: {kind: xml}", `shadow.kind: must be local, json or soap, not "xml"`},
+		{"ErrShadowNoURL", "shadow: {kind: soap}", "shadow.url: must be an absolute"},
+		{"ErrShadowOff", "shadow: {url: 'http://x/'}", "shadow: shadow.url and shadow.admin need a shadow.kind: local, json or soap"},
 		{"ErrShadowAdminOff", "shadow: {admin: true}", "need a shadow.kind"},
-		{"ErrShadowInFlight", "shadow: {kind: local, max_in_flight: 0}", "shadow.max_in_flight must be positive"},
-		{"ErrShadowSamples", "shadow: {kind: local, sample_size: 0}", "shadow.sample_size must be positive"},
-		{"ErrIdentityKind", "backend: {kind: json, url: 'http://x/', identity: {kind: jwt}}", "backend.identity.kind must be none, bearer, basic or wsse"},
-		{"ErrIdentityLocal", "backend: {identity: {kind: bearer}}", "backend.identity is for kind json or soap"},
+		{"ErrShadowInFlight", "shadow: {kind: local, max_in_flight: 0}", "shadow.max_in_flight: must be positive"},
+		{"ErrShadowSamples", "shadow: {kind: local, sample_size: 0}", "shadow.sample_size: must be positive"},
+		{"ErrIdentityKind", "backend: {kind: json, url: 'http://x/', identity: {kind: jwt}}", "backend.identity.kind: must be none, bearer, basic or wsse"},
+		{"ErrIdentityLocal", "backend: {identity: {kind: bearer}}", "backend.identity: is for kind json or soap"},
 		{"ErrIdentityWSSEJSON", "backend: {kind: json, url: 'http://x/', identity: {kind: wsse, username: u, password: p}}", "wsse is for kind soap"},
 		{"ErrIdentityForward", "backend: {kind: soap, url: 'http://x/', forward_authorization: true, identity: {kind: basic, username: u, password: p}}", "cannot go with kind basic"},
-		{"ErrIdentityNoUser", "backend: {kind: soap, url: 'http://x/', identity: {kind: basic, password: p}}", "username is required"},
+		{"ErrIdentityNoUser", "backend: {kind: soap, url: 'http://x/', identity: {kind: basic, password: p}}", "backend.identity.username: is required for kind basic"},
 		{"ErrIdentityTwoPasswords", "backend: {kind: soap, url: 'http://x/', identity: {kind: basic, username: u, password: p, password_env: X}}", "one of password and password_env"},
 		{"ErrIdentityEnvUnset", "backend: {kind: soap, url: 'http://x/', identity: {kind: basic, username: u, password_env: HELLOGW_TEST_UNSET_VAR}}", "$HELLOGW_TEST_UNSET_VAR is empty or not set"},
 		{"ErrIdentityBearerPassword", "shadow: {kind: json, url: 'http://x/', identity: {kind: bearer, password: p}}", "username and password are for kind basic or wsse"},
-		{"ErrIdentityMintFor", "backend: {kind: soap, url: 'http://x/', identity: {kind: basic, username: u, password: p, mint_for: c}}", "mint_for is for kind bearer"},
+		{"ErrIdentityMintFor", "backend: {kind: soap, url: 'http://x/', identity: {kind: basic, username: u, password: p, mint_for: c}}", "backend.identity.mint_for: is for kind bearer"},
 		{"ErrIdentityPasswordType", "backend: {kind: soap, url: 'http://x/', identity: {kind: wsse, username: u, password: p, password_type: md5}}", "text or digest"},
 	} {
 		t.Run(tc.desc, func(t *testing.T) {
@@ -185,8 +185,8 @@ trusted_proxies: ["10.0.0.0/8"]
 	assert.Equal(t, []string{"10.0.0.0/8"}, cfg.TrustedProxies)
 
 	_, err = load(t, "session_key: short\n")
-	assert.ErrorContains(t, err, "session_key is 5 characters; use at least 32")
+	assert.ErrorContains(t, err, "session_key: is 5 characters; use at least 32 (hellogw hash-secret -generate makes one)")
 
 	_, err = load(t, "sayhello: {require_tokens: true}\n")
-	assert.ErrorContains(t, err, "field require_tokens not found", "a misspelt key is an error")
+	assert.ErrorContains(t, err, "sayhello.require_tokens: unknown key; did you mean require_token?", "a misspelt key is an error")
 }

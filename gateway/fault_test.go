@@ -1,13 +1,18 @@
 package gateway_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 
 	"github.com/beevik/etree"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/hellogw/hellogw/gateway"
 )
 
 // TestNotUnderstood checks SOAP 1.2's NotUnderstood header blocks (part 1
@@ -84,4 +89,48 @@ func notUnderstood(t *testing.T, fault []byte) []string {
 		out = append(out, "{"+ns+"}"+local)
 	}
 	return out
+}
+
+// TestFaultsNeverQuote sends hostile values in every place a fault or its
+// log line could echo them, and checks that neither does: the answer says
+// what is wrong in the gateway's own words.
+func TestFaultsNeverQuote(t *testing.T) {
+	var logs bytes.Buffer
+	g := newGateway(t, func(c *gateway.Config) { c.Logger = slog.New(slog.NewJSONHandler(&logs, nil)) })
+	const evil = "EVIL<&>"
+	long := evil + strings.Repeat("x", 64<<10)
+	op := func(name string) string {
+		return strings.Replace(envelope11("Ada"), "h:sayHello", "h:"+name, 2)
+	}
+	for _, tc := range []struct {
+		desc, method, path, contentType, body string
+		headers                               []string
+	}{
+		{"SOAPAction", "POST", "/SayHello/", "text/xml", envelope11("Ada"), []string{"SOAPAction", long}},
+		{"SOAP12Action", "POST", "/SayHello/", `application/soap+xml; action="` + long + `"`, envelope12("Ada"), nil},
+		{"Operation", "POST", "/SayHello/", "text/xml", op("EVIL" + strings.Repeat("x", 200)), nil},
+		{"HrefTarget", "POST", "/SayHello/", "text/xml", strings.Replace(envelope11("Ada"), "<firstName>Ada</firstName>", `<firstName href="#EVIL&lt;&amp;&gt;"/>`, 1), nil},
+		{"CharsetLabel", "POST", "/SayHello/", `text/xml; charset="` + long + `"`, envelope11("Ada"), nil},
+		{"DeclaredCharset", "POST", "/SayHello/", "text/xml", `<?xml version="1.0" encoding="EVILxx"?>` + envelope11("Ada"), nil},
+		{"ContentType", "POST", "/SayHello/", "application/EVIL", envelope11("Ada"), nil},
+		{"ContentEncoding", "POST", "/SayHello/", "text/xml", envelope11("Ada"), []string{"Content-Encoding", long}},
+		{"JSONContentEncoding", "POST", "/sayHello", "application/json", `{"firstName":"Ada"}`, []string{"Content-Encoding", long}},
+		{"JSONBody", "POST", "/sayHello", "application/json", `{"firstName":` + `"EVIL"` + `,`, nil},
+		{"JSONType", "POST", "/sayHello", "application/json", `{"firstName":["EVIL"]}`, nil},
+		{"Path", "GET", "/EVIL", "", "", nil},
+		{"Method", "EVIL", "/SayHello/", "", "", nil},
+	} {
+		t.Run(tc.desc, func(t *testing.T) {
+			logs.Reset()
+			w := do(g, tc.method, tc.path, tc.contentType, strings.NewReader(tc.body), tc.headers...)
+			require.GreaterOrEqual(t, w.Code, 400)
+			assert.NotContains(t, w.Body.String(), "EVIL")
+			for line := range strings.Lines(logs.String()) {
+				var rec struct{ Error string }
+				require.NoError(t, json.Unmarshal([]byte(line), &rec))
+				assert.NotContains(t, rec.Error, "EVIL", "the logged error quotes the caller")
+			}
+			assert.Less(t, w.Body.Len(), 1024, "a fault or problem does not grow with the input")
+		})
+	}
 }

@@ -125,5 +125,5 @@ func (g *Gateway) handleWSDL(c *gin.Context) {
 			return
 		}
 	}
-	writeProblem(c, errorf(KindInvalid, "this is a SOAP endpoint: POST an envelope, or GET %s?wsdl for its WSDL", c.Request.URL.Path))
+	writeProblem(c, errorf(KindInvalid, "this is a SOAP endpoint: POST an envelope, or GET %s?wsdl for its WSDL", c.FullPath()))
 }

@@ -303,7 +303,7 @@ func (s *fastScan) startTag() (t fastTag, ok bool) {
 			if ap == "" {
 				p = ""
 			}
-			if p == "xmlns" || p == "xml" || val == "" || val == "http://www.w3.org/XML/1998/namespace" || val == "http://www.w3.org/2000/xmlns/" || s.nd == fastMaxDecls || s.declaredHere(p) {
+			if p == "xmlns" || p == "xml" || val == "" || val == nsXML || val == nsXMLNS || s.nd == fastMaxDecls || s.declaredHere(p) {
 				return t, false
 			}
 			s.decls[s.nd] = fastDecl{prefix: p, uri: val, depth: s.depth}

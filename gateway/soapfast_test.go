@@ -26,9 +26,9 @@ func helloOps(tb testing.TB) map[string]wsdl.Operation {
 
 // sameAsStrict fails t unless decodeEnvelope reads body to the call the
 // fast path read, in the same version.
-func sameAsStrict(t *testing.T, body []byte, fallback *soapVersion, action string, ops map[string]wsdl.Operation, v *soapVersion, c call) {
+func sameAsStrict(t *testing.T, body []byte, charset string, fallback *soapVersion, action string, ops map[string]wsdl.Operation, v *soapVersion, c call) {
 	t.Helper()
-	sv, sc, err := decodeEnvelope(body, fallback, action, ops)
+	sv, sc, err := decodeEnvelope(body, charset, fallback, action, ops)
 	switch {
 	case err != nil:
 		t.Fatalf("fast path read %q from %q; the strict path refuses it: %v", *c.arg, body, err)
@@ -53,14 +53,14 @@ func FuzzSOAPFastPath(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		f.Add(b, false, `"sayHello"`, false)
-		f.Add(b, true, "", false)
+		f.Add(b, false, `"sayHello"`, "", false)
+		f.Add(b, true, "", "utf-8", false)
 	}
 	for _, part := range []string{` xsi:type="xsd:string">O'Brien &lt;&amp;&gt; "名前" 😀`, `>Ada`, ` xmlns:x="urn:x" x:type="y:string">&quot;`} {
-		f.Add([]byte(part), false, "", true)
+		f.Add([]byte(part), false, "", "UTF-8", true)
 	}
 	ops := helloOps(f)
-	f.Fuzz(func(t *testing.T, body []byte, is12 bool, action string, inPart bool) {
+	f.Fuzz(func(t *testing.T, body []byte, is12 bool, action, charset string, inPart bool) {
 		fallback := soap11
 		if is12 {
 			fallback = soap12
@@ -70,9 +70,9 @@ func FuzzSOAPFastPath(f *testing.F) {
 			// fuzzer finds the attributes and text the fast path reads.
 			body = slices.Concat([]byte(phpHead), body, []byte(phpTail))
 		}
-		v, c, ok := fastEnvelope(body, "", action, ops)
+		v, c, ok := fastEnvelope(body, charset, action, ops)
 		if ok {
-			sameAsStrict(t, body, fallback, action, ops, v, c)
+			sameAsStrict(t, body, charset, fallback, action, ops, v, c)
 		}
 	})
 }
@@ -136,7 +136,7 @@ func TestSOAPFastPathCaptures(t *testing.T) {
 			}
 			v, c, ok := fastEnvelope(body, params["charset"], action, ops)
 			if ok {
-				sameAsStrict(t, body, fallback, action, ops, v, c)
+				sameAsStrict(t, body, params["charset"], fallback, action, ops, v, c)
 				if tc.WantFirstName != "" && *c.arg != tc.WantFirstName {
 					t.Errorf("fast path read %q, want %q", *c.arg, tc.WantFirstName)
 				}

@@ -125,19 +125,35 @@ type client struct {
 	introspectAll  bool
 }
 
+// ConfigError is a problem with one setting of Config, named by its key
+// path in the config file (clients[0].secret), with the fix; the config
+// package adds the file and line.
+type ConfigError struct {
+	Path string
+	Msg  string
+}
+
+func (e *ConfigError) Error() string { return e.Path + ": " + e.Msg }
+
+func configErr(path, format string, args ...any) error {
+	return &ConfigError{Path: path, Msg: fmt.Sprintf(format, args...)}
+}
+
 // loadClients validates the configured clients and hashes plain secrets.
 func loadClients(cfg []Client, cache *secretCache) (map[string]*client, error) {
 	clients := make(map[string]*client, len(cfg))
 	for i, c := range cfg {
+		at := fmt.Sprintf("clients[%d]", i)
 		if c.ID == "" {
-			return nil, fmt.Errorf("clients[%d]: id is empty", i)
+			return nil, configErr(at+".id", "missing: give each client an id")
 		}
 		if _, dup := clients[c.ID]; dup {
-			return nil, fmt.Errorf("client %q: id used twice", c.ID)
+			return nil, configErr(at+".id", "%q is the id of an earlier client: give each client its own", c.ID)
 		}
 		hash, err := secretOrHash(c.Secret, c.SecretHash)
 		if err != nil {
-			return nil, fmt.Errorf("client %q: secret: %w", c.ID, err)
+			key, fix := secretFix(err, "secret", "secret_hash")
+			return nil, configErr(at+"."+key, "%s", fix)
 		}
 		grants := c.GrantTypes
 		if len(grants) == 0 {
@@ -145,24 +161,24 @@ func loadClients(cfg []Client, cache *secretCache) (map[string]*client, error) {
 		}
 		for _, g := range grants {
 			if g != GrantAuthorizationCode && g != GrantRefreshToken && g != GrantClientCredentials {
-				return nil, fmt.Errorf("client %q: grant_types: %q is none of %s, %s, %s", c.ID, g, GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials)
+				return nil, configErr(at+".grant_types", "%q is none of %s, %s, %s", g, GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials)
 			}
 		}
 		// Refresh tokens are issued only with the authorization code grant.
 		if slices.Contains(grants, GrantRefreshToken) && !slices.Contains(grants, GrantAuthorizationCode) {
-			return nil, fmt.Errorf("client %q: grant_types: %s needs %s", c.ID, GrantRefreshToken, GrantAuthorizationCode)
+			return nil, configErr(at+".grant_types", "%s needs %s: add it, or drop %s", GrantRefreshToken, GrantAuthorizationCode, GrantRefreshToken)
 		}
 		if len(c.RedirectURIs) == 0 && slices.Contains(grants, GrantAuthorizationCode) {
-			return nil, fmt.Errorf("client %q: no redirect_uris", c.ID)
+			return nil, configErr(at, "no redirect_uris: the %s grant needs at least one (redirect_uris: [\"https://app.example/callback\"])", GrantAuthorizationCode)
 		}
-		for _, u := range c.RedirectURIs {
+		for j, u := range c.RedirectURIs {
 			if err := checkRedirectURI(u); err != nil {
-				return nil, fmt.Errorf("client %q: redirect_uri %q: %w", c.ID, u, err)
+				return nil, configErr(fmt.Sprintf("%s.redirect_uris[%d]", at, j), "%q: %v: use an absolute URL without a #fragment (RFC 6749 §3.1.2)", u, err)
 			}
 		}
-		for _, s := range c.Scopes {
+		for j, s := range c.Scopes {
 			if !validScopeToken(s) {
-				return nil, fmt.Errorf("client %q: invalid scope %q", c.ID, s)
+				return nil, configErr(fmt.Sprintf("%s.scopes[%d]", at, j), "invalid scope %q: use printable ASCII without spaces, quotes or backslashes (RFC 6749 §3.3)", s)
 			}
 		}
 		if c.Secret != "" {
@@ -188,35 +204,58 @@ func loadClients(cfg []Client, cache *secretCache) (map[string]*client, error) {
 func loadUsers(cfg []User) (map[string]string, error) {
 	users := make(map[string]string, len(cfg))
 	for i, u := range cfg {
+		at := fmt.Sprintf("users[%d]", i)
 		if u.Username == "" {
-			return nil, fmt.Errorf("users[%d]: username is empty", i)
+			return nil, configErr(at+".username", "missing: give each user a username")
 		}
 		if _, dup := users[u.Username]; dup {
-			return nil, fmt.Errorf("user %q: username used twice", u.Username)
+			return nil, configErr(at+".username", "%q is the username of an earlier user: give each user their own", u.Username)
 		}
 		hash, err := secretOrHash(u.Password, u.PasswordHash)
 		if err != nil {
-			return nil, fmt.Errorf("user %q: password: %w", u.Username, err)
+			key, fix := secretFix(err, "password", "password_hash")
+			return nil, configErr(at+"."+key, "%s", fix)
 		}
 		users[u.Username] = hash
 	}
 	return users, nil
 }
 
+// Why secretOrHash refuses a secret.
+var (
+	errSecretBoth    = errors.New("both plain and hash given")
+	errSecretMissing = errors.New("missing")
+	errSecretHash    = errors.New("hash is neither bcrypt nor argon2id")
+)
+
 // secretOrHash returns the stored form of a secret given either in plain text
 // or as a hash.
 func secretOrHash(plain, hash string) (string, error) {
 	switch {
 	case plain != "" && hash != "":
-		return "", errors.New("both plain and hash given")
+		return "", errSecretBoth
 	case plain != "":
 		return HashSecret(plain)
 	case hash == "":
-		return "", errors.New("missing")
+		return "", errSecretMissing
 	case !validHash(hash):
-		return "", errors.New("hash is neither bcrypt nor argon2id")
+		return "", errSecretHash
 	}
 	return hash, nil
+}
+
+// secretFix says which key is wrong and what to do about a secret
+// secretOrHash refused, in the config file's keys.
+func secretFix(err error, plainKey, hashKey string) (key, fix string) {
+	switch {
+	case errors.Is(err, errSecretBoth):
+		return plainKey, fmt.Sprintf("both %s and %s given: give one of them", plainKey, hashKey)
+	case errors.Is(err, errSecretMissing):
+		return plainKey, fmt.Sprintf("missing: give %s or %s", plainKey, hashKey)
+	case errors.Is(err, errSecretHash):
+		return hashKey, "neither a bcrypt nor an argon2id hash: make one with hellogw hash-secret"
+	}
+	return plainKey, err.Error()
 }
 
 // checkRedirectURI enforces RFC 6749 §3.1.2: absolute, no fragment.
@@ -249,8 +288,13 @@ func validScopeToken(s string) bool {
 }
 
 func (t TokenTTLs) withDefaults() (TokenTTLs, error) {
-	if t.AccessTTL < 0 || t.RefreshTTL < 0 || t.CodeTTL < 0 {
-		return t, errors.New("tokens: negative ttl")
+	for _, ttl := range []struct {
+		key string
+		d   time.Duration
+	}{{"access_ttl", t.AccessTTL}, {"refresh_ttl", t.RefreshTTL}, {"code_ttl", t.CodeTTL}} {
+		if ttl.d < 0 {
+			return t, configErr("tokens."+ttl.key, "negative: use a positive Go duration such as 1h, or leave it out for the default")
+		}
 	}
 	if t.AccessTTL == 0 {
 		t.AccessTTL = DefaultAccessTTL
