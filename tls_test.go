@@ -92,6 +92,8 @@ func TestTLS(t *testing.T) {
 
 		second := ca.Issue(t, testpki.Options{Server: true})
 		second.WriteFiles(t, dir, "server")
+		newClientCA := testpki.NewCA(t, "hellogw test client CA 2")
+		require.NoError(t, os.WriteFile(caFile, newClientCA.CertPEM(), 0o600))
 		require.NoError(t, gw.Process.Signal(syscall.SIGHUP))
 		waitLog(t, gw, `"msg":"tls reloaded"`, 1)
 
@@ -100,6 +102,8 @@ func TestTLS(t *testing.T) {
 		assert.True(t, servedBy.Equal(first.Cert), "on the certificate it was opened with")
 		get(t, newClient(), "/readyz")
 		assert.True(t, servedBy.Equal(second.Cert), "a new connection gets the new certificate")
+		require.Len(t, acceptable, 1)
+		assert.True(t, bytes.Equal(newClientCA.Cert.RawSubject, acceptable[0]), "and the new client CA's name")
 
 		// A broken key file: the reload fails, says why, and the last good
 		// certificate is still served.

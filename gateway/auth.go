@@ -41,8 +41,9 @@ type ClientAuthenticator interface {
 	// AuthenticateClientProof is AuthenticateClient for a proof of the
 	// secret that the gateway checks itself (a WS-Security digest): proof
 	// runs only if the caller is not throttled, and a false counts as a
-	// failed attempt. An empty id counts a malformed credential against
-	// addr alone.
+	// failed attempt. proof must be cheap and free of side effects: it may
+	// run more than once. An empty id counts a malformed credential
+	// against addr.
 	AuthenticateClientProof(ctx context.Context, id, addr string, proof func() bool) (Principal, error)
 }
 

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/hellogw/hellogw/internal/reqlog"
 )
 
 // Keys of what a request's handlers tell the observe middleware.
@@ -53,6 +55,12 @@ func (g *Gateway) observe(c *gin.Context) {
 		e := err.(*Error)
 		outcome, errMsg = e.Kind.String(), e.Message
 		if !e.Kind.clientFault() {
+			level = slog.LevelWarn
+		}
+	} else if n, ok := reqlog.Get(c); ok {
+		// Another package's handler (the OAuth server's) said why.
+		outcome, errMsg = n.Outcome, n.Message
+		if c.Writer.Status() >= 500 {
 			level = slog.LevelWarn
 		}
 	} else if c.Writer.Status() >= 400 {

@@ -142,40 +142,37 @@ func (g *Gateway) usernameToken(c *gin.Context, sec *securityHeader) (Principal,
 		return g.refused(c, id, MethodWSSE, securityFault(wsse.AsFault(err), detail), "")
 	}
 
-	// A nonce is accepted once (UsernameToken Profile 1.1 §4), on every
-	// node: it is kept in the store until its Created leaves the window,
-	// after which the freshness check refuses a replay.
 	ctx, cancel := context.WithTimeout(c.Request.Context(), g.timeout)
 	defer cancel()
-	var nonceErr error
-	useNonce := func() bool {
-		if tok.Nonce == nil {
-			return true
-		}
-		expires := now
-		if created, err := wsse.ParseCreated(tok.Created); err == nil && created.After(now) {
-			expires = created
-		}
-		nonceErr = g.prot.Nonces.UseNonce(ctx, nonceKey(id, tok.Nonce), expires.Add(g.prot.WSSEWindow))
-		return nonceErr == nil
-	}
-
 	var p Principal
 	var err error
 	if tok.Digest {
-		p, err = g.prot.Clients.AuthenticateClientProof(ctx, id, c.ClientIP(), func() bool {
-			return tok.Matches(lc.DigestSecret) && useNonce()
-		})
-	} else if p, err = g.prot.Clients.AuthenticateClient(ctx, id, tok.Password, c.ClientIP()); err == nil && !useNonce() {
-		err = ErrBadCredentials
+		p, err = g.prot.Clients.AuthenticateClientProof(ctx, id, c.ClientIP(), func() bool { return tok.Matches(lc.DigestSecret) })
+	} else {
+		p, err = g.prot.Clients.AuthenticateClient(ctx, id, tok.Password, c.ClientIP())
 	}
-	switch {
-	case errors.Is(nonceErr, ErrNonceUsed):
-		failed = securityFault(wsse.ErrFailedAuthentication, "its Nonce was used before")
-	case nonceErr != nil:
-		return Principal{}, g.storeFailed(c, nonceErr)
+	if err != nil || tok.Nonce == nil {
+		return g.clientResult(c, id, p, err, MethodWSSE, failed, "")
 	}
-	return g.clientResult(c, id, p, err, MethodWSSE, failed, "")
+
+	// A nonce is accepted once (UsernameToken Profile 1.1 §4), on every
+	// node: it is kept in the store until its Created leaves the window,
+	// after which the freshness check refuses a replay. Only a token that
+	// proved the secret gets this far, so nobody else fills the table.
+	expires := now
+	if created, err := wsse.ParseCreated(tok.Created); err == nil && created.After(now) {
+		expires = created
+	}
+	switch err := g.prot.Nonces.UseNonce(ctx, nonceKey(id, tok.Nonce), expires.Add(g.prot.WSSEWindow)); {
+	case errors.Is(err, ErrNonceUsed):
+		g.log.WarnContext(c, "authentication failed: a nonce used before", "request_id", c.GetString(keyRequestID),
+			"method", MethodWSSE, "client", id, "remote", c.ClientIP())
+		return Principal{}, securityFault(wsse.ErrFailedAuthentication, "its Nonce was used before")
+	case err != nil:
+		return Principal{}, g.storeFailed(c, err)
+	}
+	p.Method = MethodWSSE
+	return p, nil
 }
 
 // nonceKey is what the store keeps of a nonce: a hash, so that its size

@@ -34,6 +34,9 @@ type Config struct {
 	// Empty means 32 random bytes at start-up, which is right for one node;
 	// nodes behind one load balancer without sticky sessions need a shared key.
 	SessionKey []byte `yaml:"-" json:"-"`
+	// Throttle sets the budgets of authentication attempts; zero fields
+	// take the defaults in Throttle's documentation.
+	Throttle Throttle `yaml:"-" json:"-"`
 	// Now is the clock; nil means time.Now. Tests set it.
 	Now func() time.Time `yaml:"-" json:"-"`
 }

@@ -6,6 +6,8 @@ import (
 	"net/url"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/hellogw/hellogw/internal/reqlog"
 )
 
 // maxFormBytes bounds a token, revocation or introspection request body.
@@ -63,6 +65,7 @@ func noStore(c *gin.Context) {
 // writeError answers with an RFC 6749 §5.2 error: 400, or 401 with
 // WWW-Authenticate for invalid_client (RFC 6749 §5.2, RFC 7617 §2).
 func writeError(c *gin.Context, e *RFC6749Error) {
+	reqlog.NoteError(c, e.Code, e.Description) // the request's log line names the OAuth error
 	noStore(c)
 	if e.Status == http.StatusUnauthorized {
 		c.Header("WWW-Authenticate", `Basic realm="hellogw"`)

@@ -32,6 +32,7 @@ func Run(t *testing.T, newStore func(t *testing.T) oauth.Store) {
 	t.Run("RotateRefreshTokenConcurrent", func(t *testing.T) { testRotateConcurrent(t, newStore(t)) })
 	t.Run("Revoke", func(t *testing.T) { testRevoke(t, newStore) })
 	t.Run("Sweep", func(t *testing.T) { testSweep(t, newStore(t)) })
+	t.Run("Throttle", func(t *testing.T) { testThrottle(t, newStore) })
 	t.Run("UseNonce", func(t *testing.T) { testUseNonce(t, newStore(t)) })
 }
 
