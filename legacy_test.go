@@ -167,7 +167,7 @@ func TestLegacyClients(t *testing.T) {
 	// logged checks that the request log names the client and the method.
 	logged := func(t *testing.T, gw *clientsGateway, method, client string) {
 		t.Helper()
-		assert.Contains(t, gw.logs(), `"auth":"`+method+`","client":"`+client+`"`)
+		waitLog(t, gw, `"auth":"`+method+`","client":"`+client+`"`, 1)
 	}
 
 	t.Run("PHP/Basic", func(t *testing.T) {
@@ -278,4 +278,28 @@ func TestLegacyClients(t *testing.T) {
 		assert.Equal(t, "401", curl(p.unknownFs))
 		assert.Equal(t, "403", curl(p.noScope))
 	})
+}
+
+// TestMultiNodeNonce: two nodes on one PostgreSQL share the nonces, so a
+// UsernameToken accepted at node A is a replay at node B.
+func TestMultiNodeNonce(t *testing.T) {
+	requireClientTool(t, "python3-zeep", "/usr/bin/python3", "-c", "import zeep")
+	nodes := startNodes(t, 2, `
+sayhello:
+  require_token: true
+clients:
+  - id: zeep-digest
+    secret: zeep-digest-secret
+    scopes: [hello]
+    grant_types: [client_credentials]
+    legacy: {wsse: digest}
+`)
+	now := time.Now().UTC().Format(time.RFC3339)
+	zeep := func(gw *clientsGateway) clientResult {
+		return runClientCommand(t, nil, "/usr/bin/python3", "testdata/clients/zeep_wsse.py", gw.URL+"/SayHello/", "Ada",
+			"zeep-digest", "zeep-digest-secret", "digest", "multi-node-"+now, now)
+	}
+	wantGreeting(t, zeep(nodes[0]), "Ada")
+	wantRefused(t, zeep(nodes[1]), "FailedAuthentication")
+	wantRefused(t, zeep(nodes[0]), "FailedAuthentication")
 }
