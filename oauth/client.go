@@ -134,19 +134,18 @@ func (cl *client) allows(grantType string) bool { return slices.Contains(cl.gran
 
 // scopesFor returns the scopes a request of the client for the scope
 // parameter raw gets (RFC 6749 §3.3): without one, the client's registered
-// scopes; else the requested ones, each of which the client must have.
+// scopes; else the requested ones (parseScope), each of which the client
+// must have.
 func (cl *client) scopesFor(raw string) ([]string, *RFC6749Error) {
 	if raw == "" {
 		return cl.scopes, nil
 	}
-	var scopes []string
-	for _, sc := range strings.Fields(raw) {
-		if !slices.Contains(cl.scopes, sc) {
-			return nil, ErrInvalidScope.WithDescription("The scope " + sc + " is not available to this client.")
-		}
-		if !slices.Contains(scopes, sc) {
-			scopes = append(scopes, sc)
-		}
+	scopes, err := parseScope(raw)
+	if err != nil {
+		return nil, err
+	}
+	if err := withinScopes(scopes, cl.scopes, "A requested scope is not available to this client."); err != nil {
+		return nil, err
 	}
 	return scopes, nil
 }

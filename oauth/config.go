@@ -275,21 +275,6 @@ func checkRedirectURI(raw string) error {
 	return nil
 }
 
-// validScopeToken reports whether s is a scope-token of RFC 6749 §3.3:
-// 1*( %x21 / %x23-5B / %x5D-7E ).
-func validScopeToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x21 || c == 0x22 || c == 0x5c || c > 0x7e {
-			return false
-		}
-	}
-	return true
-}
-
 func (t TokenTTLs) withDefaults() (TokenTTLs, error) {
 	for _, ttl := range []struct {
 		key string

@@ -165,7 +165,7 @@ func verifyPKCE(rec *Code, verifier string) error {
 		return ErrInvalidGrant.WithDescription("The code_verifier parameter is required for this code.")
 	}
 	if !validPKCEValue(verifier) {
-		return ErrInvalidGrant.WithDescription("The code_verifier must be 43 to 128 unreserved characters (RFC 7636 §4.1).")
+		return ErrInvalidGrant.WithDescription("The code_verifier must be 43 to 128 unreserved characters (RFC 7636 section 4.1).")
 	}
 	computed := verifier
 	if rec.ChallengeMethod == "S256" {
@@ -225,11 +225,12 @@ func (s *Server) refresh(ctx context.Context, cl *client, form url.Values) (*tok
 	// token keeps the original scope ("MUST be identical").
 	scopes := rec.Scopes
 	if raw := form.Get("scope"); raw != "" {
-		scopes = strings.Fields(raw)
-		for _, sc := range scopes {
-			if !slices.Contains(rec.Scopes, sc) {
-				return nil, ErrInvalidScope.WithDescription("The scope " + sc + " was not granted.")
-			}
+		var serr *RFC6749Error
+		if scopes, serr = parseScope(raw); serr != nil {
+			return nil, serr
+		}
+		if serr := withinScopes(scopes, rec.Scopes, "A requested scope was not granted to this refresh token."); serr != nil {
+			return nil, serr
 		}
 	}
 	access, next, resp := s.newTokens(rec.ChainID, cl.id, rec.Subject, scopes, rec.Scopes, now)
