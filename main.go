@@ -240,6 +240,9 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return config.Explain(m.ConfigPath, err)
 	}
+	if _, err := authz.RevokeRemovedGrants(ctx); err != nil {
+		return err
+	}
 	svc, shadow, err := m.service(cfg, binding, core, reg, gateway.NewTokenCache(authz))
 	if err != nil {
 		return err

@@ -50,6 +50,10 @@ var (
 	ErrTooManyAttempts = &RFC6749Error{Code: "invalid_client", Description: "Too many failed client authentication attempts; retry later.", Status: http.StatusTooManyRequests}
 )
 
+// errGrantRemoved refuses a code or refresh token whose grant today's config
+// no longer allows (grants.go).
+var errGrantRemoved = ErrInvalidGrant.WithDescription("The grant is no longer allowed: its client, user or scopes were removed.")
+
 // Error implements error.
 func (e *RFC6749Error) Error() string { return e.Code + ": " + e.Description }
 

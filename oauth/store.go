@@ -43,6 +43,9 @@ type Store interface {
 	// one succeeds. Returns ErrAlreadyUsed if the key is recorded and has
 	// not expired.
 	UseNonce(ctx context.Context, key string, expires time.Time) error
+	// RevokeGrants revokes every unrevoked token whose client id and subject
+	// revoke reports true for, and returns how many it revoked.
+	RevokeGrants(ctx context.Context, revoke func(clientID, subject string) bool) (int64, error)
 	// UpdateThrottle reads the throttle records of keys (a missing one reads
 	// as the zero ThrottleRecord), passes them, in the order of keys, to
 	// update, and stores the records update returns, in one transaction that

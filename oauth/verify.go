@@ -8,7 +8,8 @@ import (
 
 // VerifyAccessToken checks a bearer token (RFC 6750 §2.1) presented to a
 // protected resource. It returns nil for an active access token, an error
-// wrapping ErrInvalidToken for a missing, unknown, expired or revoked one, and
+// wrapping ErrInvalidToken for a missing, unknown, expired or revoked one, or
+// one that today's config no longer allows (grants.go), and
 // any other error if the store failed.
 func (s *Server) VerifyAccessToken(ctx context.Context, token string) error {
 	_, err := s.AccessToken(ctx, token)
@@ -32,6 +33,8 @@ func (s *Server) AccessToken(ctx context.Context, token string) (*Token, error) 
 		return nil, fmt.Errorf("%w: revoked", ErrInvalidToken)
 	case !s.now().Before(rec.ExpiresAt):
 		return nil, fmt.Errorf("%w: expired", ErrInvalidToken)
+	case !s.tokenAllowed(rec):
+		return nil, fmt.Errorf("%w: no longer allowed by the config", ErrInvalidToken)
 	}
 	return rec, nil
 }
