@@ -2,7 +2,8 @@
 // Calls HelloService.sayHello with PHP's SoapClient (ext/soap) and a WS-Security
 // UsernameToken in a mustUnderstand wsse:Security header, as PHP applications add
 // one by hand (ext/soap has no WS-Security of its own): a SoapHeader whose content
-// is the token as XSD_ANYXML.
+// is the whole wsse:Security block as XSD_ANYXML (which ext/soap writes in place of
+// the SoapHeader's own element, so the block carries its mustUnderstand itself).
 //
 // Usage: php wsse.php ENDPOINT NAME USER SECRET [text|digest]
 //   digest (default): PasswordDigest = Base64(SHA-1(nonce + created + secret)),
@@ -27,12 +28,14 @@ $created = gmdate('Y-m-d\TH:i:s\Z');
 $password = $type === 'text' ? $secret : base64_encode(sha1($nonce . $created . $secret, true));
 $kind = $type === 'text' ? 'PasswordText' : 'PasswordDigest';
 $esc = fn($s) => htmlspecialchars($s, ENT_XML1 | ENT_QUOTES, 'UTF-8');
-$token = '<wsse:UsernameToken xmlns:wsse="' . $wsse . '" xmlns:wsu="' . $wsu . '">'
+$token = '<wsse:Security xmlns:wsse="' . $wsse . '" xmlns:wsu="' . $wsu . '"'
+    . ' xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/" SOAP-ENV:mustUnderstand="1">'
+    . '<wsse:UsernameToken>'
     . '<wsse:Username>' . $esc($user) . '</wsse:Username>'
     . '<wsse:Password Type="' . $profile . '#' . $kind . '">' . $esc($password) . '</wsse:Password>'
     . '<wsse:Nonce>' . base64_encode($nonce) . '</wsse:Nonce>'
     . '<wsu:Created>' . $created . '</wsu:Created>'
-    . '</wsse:UsernameToken>';
+    . '</wsse:UsernameToken></wsse:Security>';
 
 ini_set('soap.wsdl_cache_enabled', '0');
 ini_set('default_socket_timeout', '10');
