@@ -40,10 +40,14 @@ bench-deps: ## install wrk for make bench
 
 bench: bench-deps build ## Go benchmarks, then wrk load tests: bin/hellogw against a bare net/http server, and bridged against its upstream
 	$(GO) test -run '^$$' -bench . -benchmem ./...
-	./scripts/loadtest.sh
+	$(GO) run ./scripts/loadbench -bin $(BIN)
 	./scripts/loadtest-bridge.sh
 	$(GO) run ./scripts/xmlflood -bin $(BIN)
 
-fuzz: ## fuzz the SOAP envelope decoder for FUZZTIME (default 60s)
+fuzz: ## fuzz the XML and SOAP decoders, the SOAP and JSON fast paths and the log handler, FUZZTIME each (default 60s)
 	$(GO) test -run '^$$' -fuzz FuzzDecodeEnvelope -fuzztime $(FUZZTIME) ./gateway
 	$(GO) test -run '^$$' -fuzz FuzzStrictXML -fuzztime $(FUZZTIME) ./gateway
+	$(GO) test -run '^$$' -fuzz FuzzSOAPFastPath -fuzztime $(FUZZTIME) ./gateway
+	$(GO) test -run '^$$' -fuzz FuzzJSONFastPath -fuzztime $(FUZZTIME) ./gateway
+	$(GO) test -run '^$$' -fuzz FuzzEscapeText -fuzztime $(FUZZTIME) ./gateway
+	$(GO) test -run '^$$' -fuzz FuzzSameAsSlog -fuzztime $(FUZZTIME) ./internal/flatlog

@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -133,11 +134,18 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&m.TLSKey, "tls-key", env("HELLOGW_TLS_KEY", ""), "PEM private key of -tls-cert; re-read on SIGHUP [HELLOGW_TLS_KEY]")
 	fs.StringVar(&m.TLSClientCA, "tls-client-ca", env("HELLOGW_TLS_CLIENT_CA", ""), "PEM CA bundle: ask callers for a client certificate (not required) and verify it against these; re-read on SIGHUP [HELLOGW_TLS_CLIENT_CA]")
 	fs.StringVar(&m.LogFormat, "log-format", env("HELLOGW_LOG_FORMAT", m.LogFormat), "log format: text or json [HELLOGW_LOG_FORMAT]")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usage)
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		return fmt.Errorf("unexpected argument %q (the subcommands are hash-secret and perform; see -h)", fs.Arg(0))
+	}
+	if err := checkAddr(m.Addr); err != nil {
+		return err
 	}
 	if (m.TLSCert == "") != (m.TLSKey == "") {
 		return errors.New("-tls-cert and -tls-key go together")
@@ -148,11 +156,37 @@ func (m *Main) ParseFlags(args []string) error {
 	switch m.LogFormat {
 	case "text":
 	case "json":
-		m.Logger = slog.New(slog.NewJSONHandler(m.logOut, nil))
+		m.Logger = slog.New(slog.NewJSONHandler(m.logOut, &slog.HandlerOptions{ReplaceAttr: secondsForDurations}))
 	default:
 		return fmt.Errorf("-log-format must be text or json, not %q", m.LogFormat)
 	}
 	return nil
+}
+
+// usage heads -h: the subcommands, then the flags.
+const usage = `usage:
+  hellogw [flags]                           serve the gateway
+  hellogw hash-secret [-generate]           print a hash for secret_hash or password_hash (secret on stdin)
+  hellogw perform authorization-code [-h]   play an OAuth client against a running gateway
+
+flags:
+`
+
+// checkAddr checks that -addr is host:port, and says how to write it when
+// it is not: a bare port is the usual slip.
+func checkAddr(addr string) error {
+	_, _, err := net.SplitHostPort(addr)
+	if err == nil {
+		return nil
+	}
+	if _, perr := strconv.ParseUint(addr, 10, 16); perr == nil {
+		return fmt.Errorf("-addr %s: use host:port such as 127.0.0.1:%s (or :%s for every interface)", addr, addr, addr)
+	}
+	var ae *net.AddrError
+	if errors.As(err, &ae) {
+		err = errors.New(ae.Err)
+	}
+	return fmt.Errorf("-addr %q: %v: use host:port such as 127.0.0.1:8080", addr, err)
 }
 
 // Run serves until ctx is done, then drains in-flight requests.
@@ -187,6 +221,10 @@ func (m *Main) Run(ctx context.Context) error {
 	public := m.PublicURL
 	if public == "" {
 		public = publicURLFor(scheme, ln.Addr())
+		if host, _, _ := net.SplitHostPort(ln.Addr().String()); net.ParseIP(host).IsUnspecified() {
+			m.Logger.Warn("listening on every interface, but the WSDL's soap:address and the OAuth issuer say localhost, which other machines cannot reach: set -public-url to the address clients use",
+				"addr", ln.Addr().String(), "public_url", public)
+		}
 	}
 
 	reg := prometheus.NewRegistry()
@@ -202,13 +240,18 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return config.Explain(m.ConfigPath, err)
 	}
+	if _, err := authz.RevokeRemovedGrants(ctx); err != nil {
+		return err
+	}
 	svc, shadow, err := m.service(cfg, binding, core, reg, gateway.NewTokenCache(authz))
 	if err != nil {
 		return err
 	}
-	var tokens gateway.TokenVerifier
+	var prot *gateway.Protection
 	if cfg.SayHello.RequireToken {
-		tokens = tokenVerifier{authz}
+		if prot, err = protection(cfg, authz, db); err != nil {
+			return err
+		}
 	}
 	var clientCerts gateway.ClientCertVerifier
 	if m.TLSClientCA != "" {
@@ -223,7 +266,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Registry:       reg,
 		Ready:          db.Ping,
 		TrustedProxies: cfg.TrustedProxies,
-		Tokens:         tokens,
+		Protection:     prot,
 		ClientCerts:    clientCerts,
 	})
 	if err != nil {

@@ -1,6 +1,7 @@
 package main_test
 
 import (
+	"crypto/rand"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -36,13 +38,12 @@ func postgresURL(t *testing.T) string {
 	return u
 }
 
-// startNodes starts n gateways on the PostgreSQL store with the multi-node
-// config.
-func startNodes(t *testing.T, n int) []*clientsGateway {
+// startNodes starts n gateways on the PostgreSQL store with config.
+func startNodes(t *testing.T, n int, config string) []*clientsGateway {
 	t.Helper()
 	dsn := postgresURL(t)
 	cfg := filepath.Join(t.TempDir(), "hellogw.yaml")
-	require.NoError(t, os.WriteFile(cfg, []byte(multiNodeConfig), 0o600))
+	require.NoError(t, os.WriteFile(cfg, []byte(config), 0o600))
 	nodes := make([]*clientsGateway, n)
 	for i := range nodes {
 		nodes[i] = startClientsGateway(t, "-config", cfg, "-store", dsn)
@@ -51,7 +52,7 @@ func startNodes(t *testing.T, n int) []*clientsGateway {
 }
 
 func TestMultiNode(t *testing.T) {
-	nodes := startNodes(t, 2)
+	nodes := startNodes(t, 2, multiNodeConfig)
 	a, b := nodes[0], nodes[1]
 	ctx := t.Context()
 
@@ -131,6 +132,54 @@ func TestMultiNode(t *testing.T) {
 	})
 }
 
+// TestMultiNodeThrottle: 200 wrong client secrets sent at once, half to each
+// of two nodes on one PostgreSQL, lead to exactly the budget of checks (10):
+// the nodes count in the store, not each on its own. The session key is new
+// for this run, so the counts of earlier runs (keyed under another key) do
+// not matter.
+func TestMultiNodeThrottle(t *testing.T) {
+	nodes := startNodes(t, 2, oauthTestConfig+"\nsession_key: "+rand.Text()+rand.Text()+"\n")
+	const n, budget = 200, 10
+	statuses := make([]int, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range statuses {
+		wg.Go(func() {
+			<-start
+			statuses[i] = introspectAs(t, nodes[i%2].URL, "demo-app", "wrong-"+strconv.Itoa(i))
+		})
+	}
+	close(start)
+	wg.Wait()
+	count := map[int]int{}
+	for _, s := range statuses {
+		count[s]++
+	}
+	assert.Equal(t, map[int]int{http.StatusUnauthorized: budget, http.StatusTooManyRequests: n - budget}, count)
+	for _, node := range nodes {
+		assert.Equal(t, http.StatusTooManyRequests, introspectAs(t, node.URL, "demo-app", "demo-secret"), "the right secret, from the same address")
+	}
+}
+
+// introspectAs posts an introspection request authenticated as id and
+// secret, and returns the status.
+func introspectAs(t *testing.T, base, id, secret string) int {
+	req, err := http.NewRequest(http.MethodPost, base+"/oauth/introspect", strings.NewReader("token=x"))
+	if err != nil {
+		t.Error(err)
+		return 0
+	}
+	req.SetBasicAuth(id, secret)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Error(err)
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
 // redeem posts an authorization_code grant and returns the status.
 func redeem(t *testing.T, base, code, verifier string) int {
 	form := url.Values{
@@ -163,7 +212,7 @@ func TestOutagePostgres(t *testing.T) {
 	if ctl == "" {
 		t.Fatal("the outage test did not run: set HELLOGW_TEST_POSTGRES_CTL to scripts/postgres.sh (make test does, in a run of its own)")
 	}
-	nodes := startNodes(t, 2)
+	nodes := startNodes(t, 2, multiNodeConfig)
 	ctx := t.Context()
 	verifier := oauth2.GenerateVerifier()
 	code := authorize(t, oauthConfig(nodes[0].URL).AuthCodeURL("st-42", oauth2.S256ChallengeOption(verifier)))

@@ -54,12 +54,12 @@ func newResponseFrame(v *soapVersion, op wsdl.Operation) responseFrame {
 	}
 }
 
-// append writes the envelope carrying value. xml.EscapeText escapes markup
-// and replaces any character XML cannot carry, so the envelope is
-// well-formed whatever an upstream handed back.
+// append writes the envelope carrying value. The escape (xml.EscapeText's)
+// escapes markup and replaces any character XML cannot carry, so the
+// envelope is well-formed whatever an upstream handed back.
 func (f responseFrame) append(b *bytes.Buffer, value string) {
 	b.WriteString(f.head)
-	xml.EscapeText(b, []byte(value))
+	escapeText(b, value)
 	b.WriteString(f.tail)
 }
 

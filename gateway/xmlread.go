@@ -21,11 +21,12 @@ type xmlLimits struct {
 	Attrs           int // attributes in the document, namespace declarations included
 	AttrsPerElement int
 	NameBytes       int // bytes of one element or attribute name, prefix included
+	TokenBytes      int // bytes of input one token may span: a start tag with all its attributes, a text
 	Tokens          int // tokens of any kind: tags, text, comments, processing instructions
 }
 
 // envelopeLimits are the limits of a request envelope.
-var envelopeLimits = xmlLimits{Depth: 32, Elements: 512, Attrs: 1024, AttrsPerElement: 64, NameBytes: 256, Tokens: 4096}
+var envelopeLimits = xmlLimits{Depth: 32, Elements: 512, Attrs: 1024, AttrsPerElement: 64, NameBytes: 256, TokenBytes: 128 << 10, Tokens: 4096}
 
 // The reserved namespaces of Namespaces in XML 1.0 (third edition) §3.
 const (
@@ -64,7 +65,8 @@ func readXML(body []byte, lim xmlLimits) (*etree.Element, *Error) {
 	if err := checkCharRefs(body); err != nil {
 		return nil, err
 	}
-	d := xml.NewDecoder(bytes.NewReader(body))
+	in := &tokenReader{b: body}
+	d := xml.NewDecoder(in)
 	d.Strict = true
 	// The body is UTF-8 by now; decodeCharset checked that the declaration
 	// agrees with the charset it was read in.
@@ -80,7 +82,11 @@ func readXML(body []byte, lim xmlLimits) (*etree.Element, *Error) {
 	)
 	for {
 		offset := d.InputOffset()
+		in.end = int(offset) + lim.TokenBytes
 		tok, err := d.RawToken()
+		if errors.Is(err, errTokenTooLong) {
+			return nil, errTooComplex
+		}
 		if errors.Is(err, io.EOF) {
 			if root == nil || top != nil {
 				return nil, errNotWellFormed // no root, or an element left open
@@ -149,7 +155,7 @@ func readXML(body []byte, lim xmlLimits) (*etree.Element, *Error) {
 				}
 				continue
 			}
-			top.CreateCharData(string(t))
+			top.CreateText(string(t))
 		case xml.Comment:
 			if top != nil {
 				top.CreateComment(string(t))
@@ -166,6 +172,48 @@ func readXML(body []byte, lim xmlLimits) (*etree.Element, *Error) {
 			return nil, errNoDTD
 		}
 	}
+}
+
+// errTokenTooLong stops the tokenizer in the middle of a token.
+var errTokenTooLong = errors.New("token too long")
+
+// tokenReader is what encoding/xml reads the body from: it refuses to give
+// one token more than xmlLimits.TokenBytes, so that the tokenizer never
+// builds a token (a start tag with 100 000 attributes, a 1 MiB name)
+// beyond that, whatever the body's size. It is an io.ByteReader, which
+// encoding/xml reads byte by byte without a buffer of its own, so the
+// bound holds to the byte (give or take the tokenizer's one byte of
+// look-ahead).
+type tokenReader struct {
+	b   []byte
+	pos int
+	end int // where the current token must have ended
+}
+
+func (r *tokenReader) ReadByte() (byte, error) {
+	if r.pos == len(r.b) {
+		return 0, io.EOF
+	}
+	if r.pos >= r.end {
+		return 0, errTokenTooLong
+	}
+	c := r.b[r.pos]
+	r.pos++
+	return c, nil
+}
+
+// Read is never called by encoding/xml, which takes the io.ByteReader; it
+// makes tokenReader an io.Reader, as xml.NewDecoder's signature asks.
+func (r *tokenReader) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	c, err := r.ReadByte()
+	if err != nil {
+		return 0, err
+	}
+	p[0] = c
+	return 1, nil
 }
 
 // nsScope is the namespace declarations of one element.

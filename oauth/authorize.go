@@ -3,12 +3,10 @@ package oauth
 import (
 	"errors"
 	"io"
-	"math"
 	"net"
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -235,11 +233,20 @@ func (s *Server) login(c *gin.Context, req *authRequest, sess *session, values u
 		s.renderLogin(c, http.StatusBadRequest, req, sess, msgMissingLogin, username)
 		return
 	}
-	keys := []string{"login-addr:" + c.ClientIP(), "login-user:" + username}
-	if wait := s.throttle.retryAfter(keys...); wait > 0 {
-		secs := int(math.Ceil(wait.Seconds()))
-		c.Header("Retry-After", strconv.Itoa(secs))
-		s.renderLogin(c, http.StatusTooManyRequests, req, sess, "Too many failed attempts. Try again in "+strconv.Itoa(secs)+" seconds.", username)
+	// Counted before the password is checked, like client secrets
+	// (throttle.go), with the username as the account whether or not it exists.
+	ctx := c.Request.Context()
+	att, _, err := s.throttle.begin(ctx, "login", c.ClientIP(), username, nil)
+	var throttled *ThrottledError
+	switch {
+	case errors.As(err, &throttled):
+		secs := throttled.RetryAfterSeconds()
+		c.Header("Retry-After", secs)
+		s.renderLogin(c, http.StatusTooManyRequests, req, sess, "Too many failed attempts. Try again in "+secs+" seconds.", username)
+		return
+	case err != nil:
+		s.log.Error("oauth login", "client_id", req.client.id, "err", err)
+		s.renderError(c, http.StatusServiceUnavailable, &pageError{"Sign-in is unavailable", "Please try again in a moment."})
 		return
 	}
 	hash, known := s.users[username]
@@ -247,10 +254,12 @@ func (s *Server) login(c *gin.Context, req *authRequest, sess *session, values u
 		hash = dummyHash() // same cost whether or not the user exists
 	}
 	if !verifyHash(hash, password) || !known {
-		s.throttle.fail(keys...)
 		s.log.Info("oauth login failed", "client_id", req.client.id, "remote", c.ClientIP())
 		s.renderLogin(c, http.StatusUnauthorized, req, sess, msgBadLogin, username)
 		return
+	}
+	if err := att.succeeded(ctx); err != nil {
+		s.log.Error("oauth login", "client_id", req.client.id, "err", err)
 	}
 	s.newSession(c, username)
 	s.log.Info("oauth login", "client_id", req.client.id, "user", username)
@@ -260,7 +269,11 @@ func (s *Server) login(c *gin.Context, req *authRequest, sess *session, values u
 
 // decide handles the consent form. The code is derived from the consent form's
 // signed nonce, so a form submitted twice yields one code: the second
-// CreateCode finds it exists and the same redirect is sent again.
+// CreateCode finds it exists and, while that code is unused and unexpired,
+// the same redirect is sent again. A form is single-use beyond that: once its
+// code was redeemed or expired, submitting it again (Back, then Allow) shows
+// a page, never the spent code, whose redemption would count as a replay and
+// revoke the live tokens (RFC 6749 §4.1.2).
 func (s *Server) decide(c *gin.Context, req *authRequest, sess *session, values url.Values) {
 	switch values.Get("decision") {
 	case "deny":
@@ -284,7 +297,19 @@ func (s *Server) decide(c *gin.Context, req *authRequest, sess *session, values 
 		Challenge: req.params.Get("code_challenge"), ChallengeMethod: challengeMethod(req.params),
 		CreatedAt: now, ExpiresAt: now.Add(s.ttl.CodeTTL),
 	})
-	if err != nil && !errors.Is(err, ErrConflict) {
+	if errors.Is(err, ErrConflict) {
+		var rec *Code
+		rec, err = s.store.GetCode(c.Request.Context(), hashToken(code))
+		switch again := "Go back to " + req.client.name + " and start again."; {
+		case err == nil && rec.Used:
+			s.renderError(c, http.StatusBadRequest, &pageError{"This approval was already used", again})
+			return
+		case err == nil && !now.Before(rec.ExpiresAt):
+			s.renderError(c, http.StatusBadRequest, &pageError{"This approval has expired", again})
+			return
+		}
+	}
+	if err != nil {
 		s.log.Error("oauth create code", "client_id", req.client.id, "err", err)
 		s.redirectError(c, req, ErrServerError)
 		return

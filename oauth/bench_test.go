@@ -3,6 +3,8 @@ package oauth_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -14,12 +16,25 @@ import (
 )
 
 // benchEnv is a server whose demo-app secret is hashed at the default bcrypt
-// cost, as `hellogw hash-secret` makes it.
-func benchEnv(tb testing.TB) *env {
+// cost, as `hellogw hash-secret` makes it, on the store at path (an SQLite
+// file or a postgres:// URL).
+func benchEnv(tb testing.TB, path string) *env {
 	tb.Helper()
 	h, err := oauth.HashSecret(demoSecret)
 	require.NoError(tb, err)
-	return newEnv(tb, func(c *oauth.Config) { c.Clients[0].SecretHash = h })
+	return newEnvAt(tb, path, func(c *oauth.Config) { c.Clients[0].SecretHash = h })
+}
+
+// benchStores are the stores BenchmarkTokenEndpoint measures: an SQLite
+// file, and PostgreSQL when HELLOGW_TEST_POSTGRES_URL names one.
+func benchStores(b *testing.B) map[string]string {
+	stores := map[string]string{"sqlite": filepath.Join(b.TempDir(), "oauth.db")}
+	if u := os.Getenv("HELLOGW_TEST_POSTGRES_URL"); u != "" {
+		stores["postgres"] = u
+	} else {
+		b.Log("PostgreSQL not measured: HELLOGW_TEST_POSTGRES_URL is not set")
+	}
+	return stores
 }
 
 // cpuTime is the user plus system CPU time of the process.
@@ -44,37 +59,41 @@ func (e *env) serve(tb testing.TB, form string) string {
 }
 
 // BenchmarkTokenEndpoint measures grants per second and CPU per grant of the
-// token endpoint, client authentication (bcrypt cost 10 secret) and SQLite
-// store included. The issue's budget is 1 ms of CPU per grant.
+// token endpoint, client authentication (bcrypt cost 10 secret, the attempt
+// counted in the store and taken back: see throttle.go) and the store
+// included. The issue's budget is 1 ms of CPU per grant. The CPU is this
+// process's: PostgreSQL's own is not in it.
 func BenchmarkTokenEndpoint(b *testing.B) {
 	report := func(b *testing.B, cpu time.Duration) {
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "grants/s")
 		b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/grant")
 	}
-	b.Run("refresh_token", func(b *testing.B) {
-		e := benchEnv(b)
-		refresh := e.tokens(b, e.newGrant(b, "hello")).RefreshToken
-		b.ResetTimer()
-		start := cpuTime(b)
-		for range b.N {
-			body := e.serve(b, formOf("grant_type", "refresh_token", "refresh_token", refresh))
-			refresh = jsonBody(b, body)["refresh_token"].(string)
-		}
-		b.StopTimer()
-		report(b, cpuTime(b)-start)
-	})
-	b.Run("authorization_code", func(b *testing.B) {
-		e := benchEnv(b)
-		grants := make([]grant, b.N)
-		for i := range grants {
-			grants[i] = e.newGrant(b, "hello")
-		}
-		b.ResetTimer()
-		start := cpuTime(b)
-		for _, g := range grants {
-			e.serve(b, formOf("grant_type", "authorization_code", "code", g.code, "redirect_uri", demoRedirect, "code_verifier", g.verifier))
-		}
-		b.StopTimer()
-		report(b, cpuTime(b)-start)
-	})
+	for name, path := range benchStores(b) {
+		b.Run(name+"/refresh_token", func(b *testing.B) {
+			e := benchEnv(b, path)
+			refresh := e.tokens(b, e.newGrant(b, "hello")).RefreshToken
+			b.ResetTimer()
+			start := cpuTime(b)
+			for range b.N {
+				body := e.serve(b, formOf("grant_type", "refresh_token", "refresh_token", refresh))
+				refresh = jsonBody(b, body)["refresh_token"].(string)
+			}
+			b.StopTimer()
+			report(b, cpuTime(b)-start)
+		})
+		b.Run(name+"/authorization_code", func(b *testing.B) {
+			e := benchEnv(b, path)
+			grants := make([]grant, b.N)
+			for i := range grants {
+				grants[i] = e.newGrant(b, "hello")
+			}
+			b.ResetTimer()
+			start := cpuTime(b)
+			for _, g := range grants {
+				e.serve(b, formOf("grant_type", "authorization_code", "code", g.code, "redirect_uri", demoRedirect, "code_verifier", g.verifier))
+			}
+			b.StopTimer()
+			report(b, cpuTime(b)-start)
+		})
+	}
 }

@@ -1,12 +1,12 @@
 package oauth
 
 import (
+	"context"
 	"encoding/base64"
-	"math"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -15,10 +15,88 @@ import (
 // clientParams are the client authentication parameters of RFC 6749 §2.3.1.
 var clientParams = []string{"client_id", "client_secret"}
 
-// authenticateClient implements client password authentication, RFC 6749
-// §2.3.1, for the token, revocation and introspection endpoints. It runs
-// before any code or token in the request is looked at, so a failed attempt
-// never burns one. On failure the answer is already written.
+// ClientInfo is what a caller of AuthenticateClient learns of the client.
+type ClientInfo struct {
+	ID     string
+	Scopes []string // the scopes the client may be granted today
+}
+
+// AuthenticateClient implements client password authentication (RFC 6749
+// §2.3.1) for callers outside this package, such as the gateway's legacy HTTP
+// Basic and WS-Security UsernameToken credentials: the same check, counted and
+// throttled in the same budgets as the token, revocation and introspection
+// endpoints. remoteAddr is the caller's IP address. It returns
+// ErrInvalidClient if the id is unknown or the secret wrong, a
+// *ThrottledError (errors.Is ErrTooManyAttempts) if the attempt was refused
+// unchecked, the context's error, or a store error.
+func (s *Server) AuthenticateClient(ctx context.Context, id, secret, remoteAddr string) (ClientInfo, error) {
+	if id == "" || secret == "" {
+		s.metrics.authFailure.WithLabelValues("gateway", "malformed").Inc()
+		return ClientInfo{}, ErrInvalidClient
+	}
+	cl, err := s.authenticate(ctx, "gateway", []string{id}, []string{secret}, remoteAddr, nil)
+	if err != nil {
+		return ClientInfo{}, err
+	}
+	return ClientInfo{ID: cl.id, Scopes: slices.Clone(cl.scopes)}, nil
+}
+
+// authenticate is the one client authentication check: the attempt is
+// counted and throttled (throttle.go) before any secret is checked. ids and
+// secrets are candidate spellings of one credential (see clientCredentials);
+// or, with proof, the credential is a proof of the secret that proof checks
+// (AuthenticateClientProof). endpoint labels the metrics and the log.
+func (s *Server) authenticate(ctx context.Context, endpoint string, ids, secrets []string, remoteAddr string, proof func() bool) (*client, error) {
+	var cl *client
+	for _, id := range ids {
+		if cl = s.clients[id]; cl != nil {
+			break
+		}
+	}
+	account := ids[0]
+	if cl != nil {
+		account = cl.id
+	}
+	// A secret verified before is checked under the throttle's lock
+	// (throttle.begin's quick check), which spares the store a write.
+	var quick, check func() bool
+	switch {
+	case cl == nil:
+	case proof != nil:
+		quick, check = proof, proof
+	default:
+		quick = func() bool { return s.secrets.cached(cl.id, secrets...) }
+		check = func() bool { return s.secrets.verify(cl.id, cl.secretHash, secrets...) }
+	}
+	att, passed, err := s.throttle.begin(ctx, "client", remoteAddr, account, quick)
+	switch {
+	case errors.Is(err, ErrTooManyAttempts):
+		s.metrics.authFailure.WithLabelValues(endpoint, "throttled").Inc()
+		return nil, err
+	case err != nil:
+		return nil, err
+	case passed:
+		return cl, nil
+	}
+	if cl != nil && check() {
+		if err := att.succeeded(ctx); err != nil {
+			return nil, err
+		}
+		return cl, nil
+	}
+	reason := "bad_secret"
+	if cl == nil {
+		reason = "unknown_client"
+	}
+	s.metrics.authFailure.WithLabelValues(endpoint, reason).Inc()
+	s.log.Warn("oauth client authentication failed", "endpoint", endpoint, "reason", reason, "client_known", cl != nil, "remote", remoteAddr)
+	return nil, ErrInvalidClient
+}
+
+// authenticateClient authenticates the client of a token, revocation or
+// introspection request (RFC 6749 §2.3.1). It runs before any code or token
+// in the request is looked at, so a failed attempt never burns one. On
+// failure the answer is already written.
 //
 // Accepted: HTTP Basic with form-urlencoded id and secret (as RFC 6749 §2.3.1
 // says and golang.org/x/oauth2 sends), HTTP Basic with raw ones (as many
@@ -34,33 +112,20 @@ func (s *Server) authenticateClient(c *gin.Context, form url.Values, endpoint st
 		writeError(c, authErr)
 		return nil, false
 	}
-	var cl *client
-	for _, id := range ids {
-		if cl = s.clients[id]; cl != nil {
-			break
-		}
-	}
-	keys := []string{"addr:" + c.ClientIP()}
-	if cl != nil {
-		keys = append(keys, "client:"+cl.id)
-	}
-	if wait := s.throttle.retryAfter(keys...); wait > 0 {
-		s.metrics.authFailure.WithLabelValues(endpoint, "throttled").Inc()
-		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-		writeError(c, ErrTooManyAttempts)
-		return nil, false
-	}
-	if cl != nil && s.secrets.verify(cl.id, cl.secretHash, secrets...) {
+	cl, err := s.authenticate(c.Request.Context(), endpoint, ids, secrets, c.ClientIP(), nil)
+	var throttled *ThrottledError
+	switch {
+	case err == nil:
 		return cl, true
+	case errors.As(err, &throttled):
+		c.Header("Retry-After", throttled.RetryAfterSeconds())
+		writeError(c, ErrTooManyAttempts)
+	case errors.Is(err, ErrInvalidClient):
+		writeError(c, ErrInvalidClient)
+	default:
+		s.log.Error("oauth client authentication", "endpoint", endpoint, "err", err)
+		writeError(c, ErrServerError)
 	}
-	reason := "bad_secret"
-	if cl == nil {
-		reason = "unknown_client"
-	}
-	s.throttle.fail(keys...)
-	s.metrics.authFailure.WithLabelValues(endpoint, reason).Inc()
-	s.log.Warn("oauth client authentication failed", "endpoint", endpoint, "reason", reason, "client_known", cl != nil, "remote", c.ClientIP())
-	writeError(c, ErrInvalidClient)
 	return nil, false
 }
 
@@ -69,19 +134,18 @@ func (cl *client) allows(grantType string) bool { return slices.Contains(cl.gran
 
 // scopesFor returns the scopes a request of the client for the scope
 // parameter raw gets (RFC 6749 §3.3): without one, the client's registered
-// scopes; else the requested ones, each of which the client must have.
+// scopes; else the requested ones (parseScope), each of which the client
+// must have.
 func (cl *client) scopesFor(raw string) ([]string, *RFC6749Error) {
 	if raw == "" {
 		return cl.scopes, nil
 	}
-	var scopes []string
-	for _, sc := range strings.Fields(raw) {
-		if !slices.Contains(cl.scopes, sc) {
-			return nil, ErrInvalidScope.WithDescription("The scope " + sc + " is not available to this client.")
-		}
-		if !slices.Contains(scopes, sc) {
-			scopes = append(scopes, sc)
-		}
+	scopes, err := parseScope(raw)
+	if err != nil {
+		return nil, err
+	}
+	if err := withinScopes(scopes, cl.scopes, "A requested scope is not available to this client."); err != nil {
+		return nil, err
 	}
 	return scopes, nil
 }

@@ -34,6 +34,9 @@ type Config struct {
 	// Empty means 32 random bytes at start-up, which is right for one node;
 	// nodes behind one load balancer without sticky sessions need a shared key.
 	SessionKey []byte `yaml:"-" json:"-"`
+	// Throttle sets the budgets of authentication attempts; zero fields
+	// take the defaults in Throttle's documentation.
+	Throttle Throttle `yaml:"-" json:"-"`
 	// Now is the clock; nil means time.Now. Tests set it.
 	Now func() time.Time `yaml:"-" json:"-"`
 }
@@ -64,6 +67,9 @@ type Client struct {
 	// tokens, not only its own: for an upstream API (a resource server,
 	// RFC 7662 §2.1) that checks the tokens the gateway presents to it.
 	IntrospectAll bool `yaml:"introspect_all"`
+	// Legacy are the credentials the client may present to sayHello
+	// instead of an access token; none by default.
+	Legacy Legacy `yaml:"legacy"`
 }
 
 // Grant types of RFC 6749, as named in Client.GrantTypes and at the token
@@ -267,21 +273,6 @@ func checkRedirectURI(raw string) error {
 		return errors.New("has a fragment")
 	}
 	return nil
-}
-
-// validScopeToken reports whether s is a scope-token of RFC 6749 §3.3:
-// 1*( %x21 / %x23-5B / %x5D-7E ).
-func validScopeToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x21 || c == 0x22 || c == 0x5c || c > 0x7e {
-			return false
-		}
-	}
-	return true
 }
 
 func (t TokenTTLs) withDefaults() (TokenTTLs, error) {

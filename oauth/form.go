@@ -6,6 +6,8 @@ import (
 	"net/url"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/hellogw/hellogw/internal/reqlog"
 )
 
 // maxFormBytes bounds a token, revocation or introspection request body.
@@ -49,11 +51,6 @@ type errorBody struct {
 	ErrorURI         string `json:"error_uri"`
 }
 
-// errorURIs point each error code to the text that defines it.
-var errorURIs = map[string]string{
-	"unsupported_token_type": "https://www.rfc-editor.org/rfc/rfc7009#section-2.2.1",
-}
-
 // noStore sets the caching headers of RFC 6749 §5.1 on every token endpoint answer.
 func noStore(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
@@ -63,13 +60,10 @@ func noStore(c *gin.Context) {
 // writeError answers with an RFC 6749 §5.2 error: 400, or 401 with
 // WWW-Authenticate for invalid_client (RFC 6749 §5.2, RFC 7617 §2).
 func writeError(c *gin.Context, e *RFC6749Error) {
+	reqlog.NoteError(c, e.Code, e.Description) // the request's log line names the OAuth error
 	noStore(c)
 	if e.Status == http.StatusUnauthorized {
 		c.Header("WWW-Authenticate", `Basic realm="hellogw"`)
 	}
-	uri, ok := errorURIs[e.Code]
-	if !ok {
-		uri = "https://www.rfc-editor.org/rfc/rfc6749#section-5.2"
-	}
-	c.JSON(e.Status, errorBody{Error: e.Code, ErrorDescription: e.Description, ErrorURI: uri})
+	c.JSON(e.Status, errorBody{Error: e.Code, ErrorDescription: e.Description, ErrorURI: "https://www.rfc-editor.org/rfc/rfc6749#section-5.2"})
 }

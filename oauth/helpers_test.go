@@ -26,6 +26,7 @@ import (
 
 	"github.com/hellogw/hellogw/internal/syncbuf"
 	"github.com/hellogw/hellogw/oauth"
+	"github.com/hellogw/hellogw/oauth/postgres"
 	"github.com/hellogw/hellogw/oauth/sqlite"
 )
 
@@ -62,8 +63,11 @@ func (c *clock) Advance(d time.Duration) {
 type env struct {
 	srv   *oauth.Server
 	ts    *httptest.Server
-	store *sqlite.DB
-	path  string
+	store interface {
+		oauth.Store
+		Close() error
+	}
+	path  string // the SQLite file, or a postgres:// URL
 	clock *clock
 	reg   *prometheus.Registry
 	cfg   oauth.Config
@@ -82,10 +86,17 @@ func loadConfig(tb testing.TB) oauth.Config {
 	return cfg
 }
 
-// newEnv starts a server with the test config, changed by edit if not nil.
+// newEnv starts a server with the test config, changed by edit if not nil,
+// on a new SQLite file.
 func newEnv(tb testing.TB, edit func(*oauth.Config)) *env {
 	tb.Helper()
-	e := &env{clock: &clock{t: time.Now()}, reg: prometheus.NewRegistry(), path: filepath.Join(tb.TempDir(), "oauth.db"), logs: &syncbuf.Buffer{}}
+	return newEnvAt(tb, filepath.Join(tb.TempDir(), "oauth.db"), edit)
+}
+
+// newEnvAt is newEnv on the store at path: an SQLite file or a postgres:// URL.
+func newEnvAt(tb testing.TB, path string, edit func(*oauth.Config)) *env {
+	tb.Helper()
+	e := &env{clock: &clock{t: time.Now()}, reg: prometheus.NewRegistry(), path: path, logs: &syncbuf.Buffer{}}
 	cfg := loadConfig(tb)
 	cfg.Now = e.clock.Now
 	if edit != nil {
@@ -104,7 +115,11 @@ func (e *env) start(tb testing.TB) {
 	e.ts = httptest.NewServer(engine)
 	tb.Cleanup(e.ts.Close)
 	var err error
-	e.store, err = sqlite.Open(context.Background(), e.path)
+	if strings.HasPrefix(e.path, "postgres://") {
+		e.store, err = postgres.Open(context.Background(), e.path)
+	} else {
+		e.store, err = sqlite.Open(context.Background(), e.path)
+	}
 	require.NoError(tb, err)
 	tb.Cleanup(func() { _ = e.store.Close() })
 	cfg := e.cfg
@@ -279,6 +294,7 @@ type tokenRequest struct {
 	form        string // raw body
 	basic       string // "id:secret" as sent, before base64; empty: none
 	contentType string // default application/x-www-form-urlencoded
+	from        string // the client address, sent as X-Forwarded-For; empty: the loopback peer
 }
 
 // do sends r and returns the response with its body read.
@@ -297,6 +313,9 @@ func (e *env) do(tb testing.TB, r tokenRequest) (*http.Response, string) {
 	req.Header.Set("Content-Type", ct)
 	if r.basic != "" {
 		req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(r.basic)))
+	}
+	if r.from != "" {
+		req.Header.Set("X-Forwarded-For", r.from) // gin.New trusts every proxy
 	}
 	resp, err := e.ts.Client().Do(req)
 	require.NoError(tb, err)

@@ -144,10 +144,9 @@ func (c *secretCache) remember(clientID, secret string) {
 	c.mu.Unlock()
 }
 
-// verify reports whether one of the candidate secrets matches hash. All
-// candidates are looked up in the cache before any slow hash is checked, so a
-// known secret never costs a bcrypt check, whichever candidate it is.
-func (c *secretCache) verify(clientID, hash string, candidates ...string) bool {
+// cached reports whether one of the candidate secrets is the one verified
+// for clientID before: an HMAC and a constant-time compare, no slow hash.
+func (c *secretCache) cached(clientID string, candidates ...string) bool {
 	c.mu.RLock()
 	known := c.ok[clientID]
 	c.mu.RUnlock()
@@ -155,6 +154,16 @@ func (c *secretCache) verify(clientID, hash string, candidates ...string) bool {
 		if known != nil && hmac.Equal(c.mac(clientID, secret), known) {
 			return true
 		}
+	}
+	return false
+}
+
+// verify reports whether one of the candidate secrets matches hash. All
+// candidates are looked up in the cache before any slow hash is checked, so a
+// known secret never costs a bcrypt check, whichever candidate it is.
+func (c *secretCache) verify(clientID, hash string, candidates ...string) bool {
+	if c.cached(clientID, candidates...) {
+		return true
 	}
 	for _, secret := range candidates {
 		if verifyHash(hash, secret) {

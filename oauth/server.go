@@ -72,11 +72,11 @@ func NewServer(cfg Config, store Store, logger *slog.Logger, reg prometheus.Regi
 	if s.now == nil {
 		s.now = time.Now
 	}
-	s.throttle = newThrottle(s.now)
 	if len(s.sessionKey) == 0 {
 		s.sessionKey = make([]byte, 32)
 		_, _ = rand.Read(s.sessionKey)
 	}
+	s.throttle = &throttle{store: store, cfg: cfg.Throttle.withDefaults(), now: s.now, mac: s.mac}
 	if s.clients, err = loadClients(cfg.Clients, s.secrets); err != nil {
 		return nil, fmt.Errorf("oauth: %w", err)
 	}

@@ -38,9 +38,34 @@ type Store interface {
 	// one authorization code and their rotated successors. Revoking an empty
 	// or unknown chain is not an error.
 	RevokeChain(ctx context.Context, chainID string) error
-	// Sweep deletes codes and tokens that expired before the given time and
-	// returns how many rows it deleted.
+	// UseNonce records a WS-Security nonce (a hash naming it) as used until
+	// expires, atomically: of concurrent calls for one live key, exactly
+	// one succeeds. Returns ErrAlreadyUsed if the key is recorded and has
+	// not expired.
+	UseNonce(ctx context.Context, key string, expires time.Time) error
+	// RevokeGrants revokes every unrevoked token whose client id and subject
+	// revoke reports true for, and returns how many it revoked.
+	RevokeGrants(ctx context.Context, revoke func(clientID, subject string) bool) (int64, error)
+	// UpdateThrottle reads the throttle records of keys (a missing one reads
+	// as the zero ThrottleRecord), passes them, in the order of keys, to
+	// update, and stores the records update returns, in one transaction that
+	// holds each key's record locked throughout: concurrent calls sharing a
+	// key, on any node, take turns. keys must be distinct. update may run
+	// more than once; it must not have side effects.
+	UpdateThrottle(ctx context.Context, keys []string, update func(recs []ThrottleRecord) []ThrottleRecord) error
+	// Sweep deletes codes, tokens, nonces and throttle records that expired before
+	// the given time and returns how many rows it deleted.
 	Sweep(ctx context.Context, before time.Time) (int64, error)
+}
+
+// ThrottleRecord is what the throttle keeps about one key: an address, an
+// account, or a pair of them (see throttle.go). The store keeps it as it is.
+type ThrottleRecord struct {
+	Count       int64     // attempts counted in the window
+	WindowStart time.Time // when the window began
+	NextSlot    time.Time // the tar pit: the earliest time of the next check
+	KnownUntil  time.Time // until when an address that signed in is known
+	ExpiresAt   time.Time // when the record may be swept
 }
 
 // Code is an authorization code as stored (RFC 6749 §4.1.2). It is bound to

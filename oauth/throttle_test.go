@@ -1,8 +1,12 @@
 package oauth_test
 
 import (
+	"context"
+	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,38 +14,200 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hellogw/hellogw/oauth"
+	"github.com/hellogw/hellogw/oauth/storetest"
 )
 
-// TestClientAuthThrottle: failed client authentication is throttled per client
-// and per address with 429 and Retry-After (RFC 6749 §2.3.1), and only for a
-// short window.
-func TestClientAuthThrottle(t *testing.T) {
+// statuses counts the HTTP status codes of answers.
+func statuses(codes []int) map[int]int {
+	m := map[int]int{}
+	for _, c := range codes {
+		m[c]++
+	}
+	return m
+}
+
+// introspectFrom sends an introspection request authenticated with basic
+// from the address from.
+func (e *env) introspectFrom(t *testing.T, basic, from string) *http.Response {
+	t.Helper()
+	resp, _ := e.do(t, tokenRequest{path: oauth.IntrospectPath, basic: basic, form: "token=x", from: from})
+	return resp
+}
+
+// TestThrottleParallelWrongSecrets: of 200 wrong client secrets sent at once
+// from one address, exactly the budget (10) is checked and the rest get 429
+// (RFC 6749 §2.3.1): each attempt is counted before it is checked. The real
+// client is then refused from that address, but not from another one.
+func TestThrottleParallelWrongSecrets(t *testing.T) {
 	e := newEnv(t, nil)
-	introspect := func(basic string) *http.Response {
-		resp, _ := e.do(t, tokenRequest{path: oauth.IntrospectPath, basic: basic, form: "token=x"})
-		return resp
-	}
-	for i := range 10 {
-		require.Equal(t, http.StatusUnauthorized, introspect(demoID+":wrong-"+strconv.Itoa(i)).StatusCode)
-	}
-	for name, basic := range map[string]string{"SameClient": demoBasic, "OtherClientSameAddress": otherID + ":" + otherSecret} {
-		t.Run(name, func(t *testing.T) {
-			resp := introspect(basic)
-			assert.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
-			secs, err := strconv.Atoi(resp.Header.Get("Retry-After"))
-			require.NoError(t, err)
-			assert.True(t, secs > 0 && secs <= 30, "Retry-After %d", secs)
-			assert.Equal(t, "no-store", resp.Header.Get("Cache-Control"))
+	const n, budget, attacker = 200, 10, "198.51.100.7"
+	codes := make([]int, n)
+	storetest.Concurrently(n, func(i int) error {
+		resp, _ := e.do(t, tokenRequest{
+			basic: demoID + ":wrong-" + strconv.Itoa(i), from: attacker,
+			form: formOf("grant_type", "refresh_token", "refresh_token", "x"),
 		})
+		codes[i] = resp.StatusCode
+		return nil
+	})
+	assert.Equal(t, map[int]int{http.StatusUnauthorized: budget, http.StatusTooManyRequests: n - budget}, statuses(codes))
+	assert.Equal(t, float64(budget), counterValue(t, e, "hellogw_oauth_client_auth_failures_total", "endpoint", "token", "reason", "bad_secret"), "secrets checked")
+	assert.Equal(t, float64(n-budget), counterValue(t, e, "hellogw_oauth_client_auth_failures_total", "endpoint", "token", "reason", "throttled"))
+
+	t.Run("CorrectSecretSameAddress", func(t *testing.T) {
+		resp := e.introspectFrom(t, demoBasic, attacker)
+		require.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
+		secs, err := strconv.Atoi(resp.Header.Get("Retry-After"))
+		require.NoError(t, err)
+		assert.True(t, secs > 0 && secs <= 300, "Retry-After %d", secs)
+		assert.Equal(t, "no-store", resp.Header.Get("Cache-Control"))
+	})
+	t.Run("CorrectSecretOtherAddress", func(t *testing.T) {
+		assert.Equal(t, http.StatusOK, e.introspectFrom(t, demoBasic, "203.0.113.9").StatusCode)
+	})
+	t.Run("OtherClientSameAddress", func(t *testing.T) {
+		assert.Equal(t, http.StatusOK, e.introspectFrom(t, otherID+":"+otherSecret, attacker).StatusCode)
+	})
+	t.Run("SameAddressAfterWindow", func(t *testing.T) {
+		e.clock.Advance(5 * time.Minute)
+		assert.Equal(t, http.StatusOK, e.introspectFrom(t, demoBasic, attacker).StatusCode)
+	})
+}
+
+// TestThrottleSuccessesAreTakenBack: a client that authenticates correctly
+// far more often than the budget is never refused.
+func TestThrottleSuccessesAreTakenBack(t *testing.T) {
+	e := newEnv(t, nil)
+	for i := range 40 {
+		require.Equal(t, http.StatusOK, e.introspectFrom(t, demoBasic, "").StatusCode, "#%d", i)
 	}
+}
+
+// TestThrottleAddressBudget: one address guessing at many clients is refused
+// after the address budget, for every client.
+func TestThrottleAddressBudget(t *testing.T) {
+	e := newEnv(t, func(c *oauth.Config) { c.Throttle = oauth.Throttle{AddressLimit: 5} })
+	const attacker = "198.51.100.8"
+	for i := range 5 {
+		require.Equal(t, http.StatusUnauthorized, e.introspectFrom(t, "nobody-"+strconv.Itoa(i)+":x", attacker).StatusCode)
+	}
+	assert.Equal(t, http.StatusTooManyRequests, e.introspectFrom(t, demoBasic, attacker).StatusCode)
+	assert.Equal(t, http.StatusOK, e.introspectFrom(t, demoBasic, "198.51.100.9").StatusCode)
+}
+
+// TestThrottleIPv6Prefix: the addresses of one IPv6 /64 share a budget.
+func TestThrottleIPv6Prefix(t *testing.T) {
+	e := newEnv(t, func(c *oauth.Config) { c.Throttle = oauth.Throttle{PairLimit: 3} })
+	for i := range 3 {
+		require.Equal(t, http.StatusUnauthorized, e.introspectFrom(t, demoID+":wrong", "2001:db8:1:2::"+strconv.Itoa(i+1)).StatusCode)
+	}
+	assert.Equal(t, http.StatusTooManyRequests, e.introspectFrom(t, demoBasic, "2001:db8:1:2:ffff::1").StatusCode)
+	assert.Equal(t, http.StatusOK, e.introspectFrom(t, demoBasic, "2001:db8:1:3::1").StatusCode, "another /64")
+}
+
+// TestThrottleTarPit: guesses at one client from many addresses are never a
+// lock, but a tar pit: past the free attempts each waits for a slot, the
+// slots spread out, and an attempt whose slot is too far is refused with a
+// short Retry-After. An address that signed in before skips the tar pit; the
+// owner from a new address gets in once the queue has room.
+func TestThrottleTarPit(t *testing.T) {
+	const step = 150 * time.Millisecond
+	e := newEnv(t, func(c *oauth.Config) {
+		c.Throttle = oauth.Throttle{TarPitFree: 3, TarPitStep: step, TarPitMaxStep: 2 * step, MaxWait: 4 * step}
+	})
+	const owner = "192.0.2.1"
+	require.Equal(t, http.StatusOK, e.introspectFrom(t, demoBasic, owner).StatusCode, "the owner signs in once")
+
+	// The clock stands still, so the slots are at 0, 1, 3 and 5 steps (3 free
+	// attempts first), and the last is past MaxWait (4 steps).
+	const guesses = 3 + 4
+	codes := make([]int, guesses)
+	start := time.Now()
+	storetest.Concurrently(guesses, func(i int) error {
+		codes[i] = e.introspectFrom(t, demoID+":wrong", "198.51.100."+strconv.Itoa(10+i)).StatusCode
+		return nil
+	})
+	elapsed := time.Since(start)
+	assert.Equal(t, map[int]int{http.StatusUnauthorized: 6, http.StatusTooManyRequests: 1}, statuses(codes))
+	assert.GreaterOrEqual(t, elapsed, 3*step, "the third slot is 3 steps away")
+
+	t.Run("KnownAddressSkips", func(t *testing.T) {
+		begin := time.Now()
+		assert.Equal(t, http.StatusOK, e.introspectFrom(t, demoBasic, owner).StatusCode)
+		assert.Less(t, time.Since(begin), step)
+	})
+	t.Run("NewAddressQueueFull", func(t *testing.T) {
+		resp := e.introspectFrom(t, demoBasic, "192.0.2.2")
+		assert.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
+		assert.Equal(t, "1", resp.Header.Get("Retry-After"))
+	})
+	t.Run("NewAddressLater", func(t *testing.T) {
+		e.clock.Advance(time.Second)
+		assert.Equal(t, http.StatusOK, e.introspectFrom(t, demoBasic, "192.0.2.2").StatusCode)
+	})
+}
+
+// TestAuthenticateClient is the entry point the gateway's legacy credentials
+// use: the same budgets as the token endpoint.
+func TestAuthenticateClient(t *testing.T) {
+	e := newEnv(t, func(c *oauth.Config) { c.Throttle = oauth.Throttle{PairLimit: 2} })
+	ctx := context.Background()
+	got, err := e.srv.AuthenticateClient(ctx, demoID, demoSecret, "192.0.2.1")
+	require.NoError(t, err)
+	assert.Equal(t, demoID, got.ID)
+	assert.Equal(t, e.cfg.Clients[0].Scopes, got.Scopes)
+
+	for _, tt := range []struct{ id, secret string }{{demoID, "wrong"}, {"nobody", demoSecret}} {
+		_, err := e.srv.AuthenticateClient(ctx, tt.id, tt.secret, "192.0.2.3")
+		require.ErrorIs(t, err, oauth.ErrInvalidClient, tt)
+	}
+	_, err = e.srv.AuthenticateClient(ctx, demoID, "", "192.0.2.3")
+	require.ErrorIs(t, err, oauth.ErrInvalidClient, "no secret")
+
+	_, err = e.srv.AuthenticateClient(ctx, demoID, "wrong", "192.0.2.4")
+	require.ErrorIs(t, err, oauth.ErrInvalidClient)
+	_, err = e.srv.AuthenticateClient(ctx, demoID, "wrong", "192.0.2.4")
+	require.ErrorIs(t, err, oauth.ErrInvalidClient)
+	_, err = e.srv.AuthenticateClient(ctx, demoID, demoSecret, "192.0.2.4")
+	require.ErrorIs(t, err, oauth.ErrTooManyAttempts)
+	var throttled *oauth.ThrottledError
+	require.True(t, errors.As(err, &throttled))
+	assert.Positive(t, throttled.RetryAfter)
+
 	// The token endpoint shares the budget.
-	resp, body := e.do(t, tokenRequest{basic: demoBasic, form: formOf("grant_type", "refresh_token", "refresh_token", "x")})
+	resp, body := e.do(t, tokenRequest{basic: demoBasic, from: "192.0.2.4", form: formOf("grant_type", "refresh_token", "refresh_token", "x")})
 	assert.Equal(t, http.StatusTooManyRequests, resp.StatusCode, body)
-	assert.Equal(t, "invalid_client", jsonBody(t, body)["error"])
+	assert.Equal(t, 3.0, counterValue(t, e, "hellogw_oauth_client_auth_failures_total", "endpoint", "gateway", "reason", "bad_secret"))
+}
 
-	e.clock.Advance(30 * time.Second)
-	assert.Equal(t, http.StatusOK, introspect(demoBasic).StatusCode, "the window is over")
+// TestLoginThrottleParallel: of 100 wrong passwords sent at once for one user
+// from one address, exactly the budget is checked.
+func TestLoginThrottleParallel(t *testing.T) {
+	e := newEnv(t, nil)
+	c := e.browser(t)
+	conf := e.oauth2Config(demoID, demoSecret, demoRedirect, "hello")
+	resp, err := c.Get(conf.AuthCodeURL("st"))
+	require.NoError(t, err)
+	login := parseForm(t, readBody(t, resp))
 
-	assert.Equal(t, 10.0, counterValue(t, e, "hellogw_oauth_client_auth_failures_total", "endpoint", "introspect", "reason", "bad_secret"))
-	assert.Equal(t, 2.0, counterValue(t, e, "hellogw_oauth_client_auth_failures_total", "endpoint", "introspect", "reason", "throttled"))
+	const n, budget = 100, 10
+	codes := make([]int, n)
+	storetest.Concurrently(n, func(i int) error {
+		resp := e.post(t, c, login, url.Values{"username": {"alice"}, "password": {"wrong-" + strconv.Itoa(i)}})
+		readBody(t, resp)
+		codes[i] = resp.StatusCode
+		return nil
+	})
+	assert.Equal(t, map[int]int{http.StatusUnauthorized: budget, http.StatusTooManyRequests: n - budget}, statuses(codes))
+	assert.Equal(t, budget, strings.Count(e.logs.String(), `"msg":"oauth login failed"`), "passwords checked")
+}
+
+// TestThrottleStoreFailure: if the store cannot count an attempt, the
+// attempt is not checked and the answer is a server error, not a 401.
+func TestThrottleStoreFailure(t *testing.T) {
+	e := newEnv(t, nil)
+	require.NoError(t, e.store.Close())
+	resp, body := e.do(t, tokenRequest{path: oauth.IntrospectPath, basic: demoBasic, form: "token=x"})
+	assert.Equal(t, http.StatusInternalServerError, resp.StatusCode, body)
+	assert.Equal(t, "server_error", jsonBody(t, body)["error"])
 }

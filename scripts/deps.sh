@@ -15,7 +15,8 @@ case "${1:-test}" in
          )
          # node-soap comes from npm (testdata/clients/node); any npm will do.
          command -v npm >/dev/null || pkgs+=(nodejs npm) ;;
-  bench) pkgs=(wrk) ;;
+  bench) pkgs=(wrk)   # and node-soap from npm, for scripts/loadbench
+         command -v npm >/dev/null || pkgs+=(nodejs npm) ;;
   *) echo "usage: $0 test|bench" >&2; exit 2 ;;
 esac
 

@@ -30,11 +30,18 @@ type Dialect struct {
 	TxOptions *sql.TxOptions
 	// IsConflict reports whether err is a unique-constraint violation.
 	IsConflict func(err error) bool
+	// Serialized means a transaction excludes every other writer from its
+	// start (SQLite's BEGIN IMMEDIATE), so reading a row is locking it.
+	Serialized bool
 	// Lock, if set, is a statement that takes a lock named by its text
 	// argument $1 until the transaction ends, waiting for it. Without it, the
 	// transaction itself must exclude other writers (SQLite's BEGIN
 	// IMMEDIATE).
 	Lock string
+	// AsyncCommit, if set, is run first in transactions that may be lost in
+	// a crash without harm (throttle counts): their commit need not wait
+	// for the disk.
+	AsyncCommit string
 	// TryLock, if set, is a query returning one boolean: whether it took, for
 	// the rest of the transaction, the lock named by its text argument $1,
 	// without waiting. Without it, every try succeeds.
@@ -142,6 +149,9 @@ func (s *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
+// swept are the tables whose expired rows Sweep deletes.
+var swept = []string{"codes", "tokens", "throttle", "wsse_nonces"}
+
 // Sweep implements oauth.Store. Where the dialect has a TryLock, only one node
 // sweeps at a time: a node that finds the sweep lock taken skips this round
 // and returns 0 and no error, since the node holding it deletes the same rows.
@@ -151,8 +161,8 @@ func (s *DB) Sweep(ctx context.Context, before time.Time) (int64, error) {
 		if ok, err := s.tryLock(ctx, tx, "hellogw.oauth.sweep"); err != nil || !ok {
 			return err
 		}
-		for _, q := range []string{`DELETE FROM codes WHERE expires_at < $1`, `DELETE FROM tokens WHERE expires_at < $1`} {
-			res, err := tx.ExecContext(ctx, q, nanos(before))
+		for _, table := range swept {
+			res, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE expires_at < $1`, nanos(before))
 			if err != nil {
 				return err
 			}
@@ -195,9 +205,21 @@ func affected(res sql.Result, err error) (int64, error) {
 	return res.RowsAffected()
 }
 
-func nanos(t time.Time) int64 { return t.UnixNano() }
+// nanos stores t as Unix nanoseconds; the zero time is 0.
+func nanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
 
-func fromNanos(n int64) time.Time { return time.Unix(0, n) }
+// fromNanos is the inverse of nanos.
+func fromNanos(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n)
+}
 
 func joinScopes(s []string) string { return strings.Join(s, " ") }
 
