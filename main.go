@@ -251,9 +251,11 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var tokens gateway.TokenVerifier
+	var prot *gateway.Protection
 	if cfg.SayHello.RequireToken {
-		tokens = tokenVerifier{authz}
+		if prot, err = protection(cfg, authz, db); err != nil {
+			return err
+		}
 	}
 	var clientCerts gateway.ClientCertVerifier
 	if m.TLSClientCA != "" {
@@ -268,7 +270,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Registry:       reg,
 		Ready:          db.Ping,
 		TrustedProxies: cfg.TrustedProxies,
-		Tokens:         tokens,
+		Protection:     prot,
 		ClientCerts:    clientCerts,
 	})
 	if err != nil {

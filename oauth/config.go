@@ -67,6 +67,9 @@ type Client struct {
 	// tokens, not only its own: for an upstream API (a resource server,
 	// RFC 7662 §2.1) that checks the tokens the gateway presents to it.
 	IntrospectAll bool `yaml:"introspect_all"`
+	// Legacy are the credentials the client may present to sayHello
+	// instead of an access token; none by default.
+	Legacy Legacy `yaml:"legacy"`
 }
 
 // Grant types of RFC 6749, as named in Client.GrantTypes and at the token

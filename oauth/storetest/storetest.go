@@ -34,6 +34,26 @@ func Run(t *testing.T, newStore func(t *testing.T) oauth.Store) {
 	t.Run("Sweep", func(t *testing.T) { testSweep(t, newStore(t)) })
 	t.Run("RevokeGrants", func(t *testing.T) { testRevokeGrants(t, newStore(t)) })
 	t.Run("Throttle", func(t *testing.T) { testThrottle(t, newStore) })
+	t.Run("UseNonce", func(t *testing.T) { testUseNonce(t, newStore(t)) })
+}
+
+// testUseNonce: a nonce is accepted once while it lives, by exactly one of
+// concurrent callers, and again once it has expired. The store's clock is
+// the wall clock, so the times are relative to now.
+func testUseNonce(t *testing.T, s oauth.Store) {
+	ctx := context.Background()
+	key := id("nonce")
+	require.NoError(t, s.UseNonce(ctx, key, time.Now().Add(time.Minute)))
+	require.ErrorIs(t, s.UseNonce(ctx, key, time.Now().Add(time.Minute)), oauth.ErrAlreadyUsed)
+	assert.NoError(t, s.UseNonce(ctx, id("nonce"), time.Now().Add(time.Minute)), "another nonce")
+
+	expired := id("nonce")
+	require.NoError(t, s.UseNonce(ctx, expired, time.Now().Add(-time.Second)))
+	assert.NoError(t, s.UseNonce(ctx, expired, time.Now().Add(time.Minute)), "an expired nonce is forgotten")
+	assert.ErrorIs(t, s.UseNonce(ctx, expired, time.Now().Add(time.Minute)), oauth.ErrAlreadyUsed)
+
+	racing := id("nonce")
+	exactlyOne(t, Concurrently(16, func(int) error { return s.UseNonce(ctx, racing, time.Now().Add(time.Minute)) }))
 }
 
 // base is a fixed instant with sub-second precision, so that a backend that
