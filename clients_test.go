@@ -348,8 +348,8 @@ func startGateway(t *testing.T, client *http.Client, args ...string) *clientsGat
 			for sc.Scan() {
 				gw.writeLine(sc.Text())
 				var rec struct {
-					Msg  string `json:"msg"`
-					Addr string `json:"addr"`
+					Msg       string `json:"msg"`
+					Addr      string `json:"addr"`
 					TLS       bool   `json:"tls"`
 					AdminAddr string `json:"admin_addr"`
 				}
