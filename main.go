@@ -263,6 +263,7 @@ func (m *Main) Run(ctx context.Context) error {
 		TrustedProxies: cfg.TrustedProxies,
 		Tokens:         tokens,
 		ClientCerts:    clientCerts,
+		OpenAPI:        apiDoc(cfg, public),
 	})
 	if err != nil {
 		return err
