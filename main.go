@@ -240,13 +240,18 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return config.Explain(m.ConfigPath, err)
 	}
+	if _, err := authz.RevokeRemovedGrants(ctx); err != nil {
+		return err
+	}
 	svc, shadow, err := m.service(cfg, binding, core, reg, gateway.NewTokenCache(authz))
 	if err != nil {
 		return err
 	}
-	var tokens gateway.TokenVerifier
+	var prot *gateway.Protection
 	if cfg.SayHello.RequireToken {
-		tokens = tokenVerifier{authz}
+		if prot, err = protection(cfg, authz, db); err != nil {
+			return err
+		}
 	}
 	var clientCerts gateway.ClientCertVerifier
 	if m.TLSClientCA != "" {
@@ -261,7 +266,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Registry:       reg,
 		Ready:          db.Ping,
 		TrustedProxies: cfg.TrustedProxies,
-		Tokens:         tokens,
+		Protection:     prot,
 		ClientCerts:    clientCerts,
 		OpenAPI:        apiDoc(cfg, public),
 	})

@@ -241,8 +241,11 @@ func assertSayHello(t *testing.T, base, token string, status int) {
 		assert.Equal(t, status, resp.StatusCode, "%s: %s", call.path, b)
 		if status == http.StatusOK {
 			assert.Contains(t, string(b), "Hello, Ada!")
+		} else if token == "" {
+			// RFC 6750 §3.1: no credentials, no error code.
+			assert.Equal(t, `Bearer realm="hellogw"`, resp.Header.Get("WWW-Authenticate"))
 		} else {
-			assert.Equal(t, `Bearer error="invalid_token"`, resp.Header.Get("WWW-Authenticate"))
+			assert.Equal(t, `Bearer realm="hellogw", error="invalid_token"`, resp.Header.Get("WWW-Authenticate"))
 		}
 	}
 }

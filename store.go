@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
-	"github.com/hellogw/hellogw/gateway"
 	"github.com/hellogw/hellogw/oauth"
 	"github.com/hellogw/hellogw/oauth/postgres"
 	"github.com/hellogw/hellogw/oauth/sqlite"
@@ -35,17 +33,4 @@ func openStore(ctx context.Context, dsn string) (store, error) {
 		return nil, fmt.Errorf("store %s: %w", dsn, err)
 	}
 	return db, nil
-}
-
-// tokenVerifier lets the gateway check bearer tokens with the OAuth server,
-// translating its sentinel into the gateway's: the two packages do not
-// import each other.
-type tokenVerifier struct{ srv *oauth.Server }
-
-func (v tokenVerifier) VerifyAccessToken(ctx context.Context, token string) error {
-	err := v.srv.VerifyAccessToken(ctx, token)
-	if errors.Is(err, oauth.ErrInvalidToken) {
-		return fmt.Errorf("%w: %w", gateway.ErrInvalidToken, err)
-	}
-	return err
 }

@@ -16,6 +16,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/hellogw/hellogw/internal/testpki"
 )
 
 // TestTLS drives the binary over HTTPS with certificates made for the test:
@@ -26,22 +28,22 @@ import (
 // keeps working; a failed reload keeps the last good certificate.
 func TestTLS(t *testing.T) {
 	dir := t.TempDir()
-	ca := newTestCA(t, "hellogw test server CA")
-	clientCA := newTestCA(t, "hellogw test client CA")
-	first := ca.serverCert(t)
-	certFile, keyFile := first.writeFiles(t, dir)
+	ca := testpki.NewCA(t, "hellogw test server CA")
+	clientCA := testpki.NewCA(t, "hellogw test client CA")
+	first := ca.Issue(t, testpki.Options{Server: true})
+	certFile, keyFile, _ := first.WriteFiles(t, dir, "server")
 	caFile := filepath.Join(dir, "client-ca.pem")
-	require.NoError(t, os.WriteFile(caFile, clientCA.certPEM(), 0o600))
+	require.NoError(t, os.WriteFile(caFile, clientCA.CertPEM(), 0o600))
 
 	// acceptable records the CA names of each CertificateRequest; the
 	// client answers with a self-signed certificate whatever they are.
 	var acceptable [][]byte
-	selfSigned := newTestCA(t, "self-signed client").tlsCert()
+	selfSigned := testpki.NewCA(t, "self-signed client").TLS()
 	newClient := func() *http.Client {
 		return &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
 			ForceAttemptHTTP2: true,
 			TLSClientConfig: &tls.Config{
-				RootCAs: ca.pool(),
+				RootCAs: ca.Pool(),
 				GetClientCertificate: func(req *tls.CertificateRequestInfo) (*tls.Certificate, error) {
 					acceptable = req.AcceptableCAs
 					return &selfSigned, nil
@@ -88,10 +90,10 @@ func TestTLS(t *testing.T) {
 		get(t, client, "/readyz") // a keep-alive connection, open through the reload
 		assert.True(t, servedBy.Equal(first.Cert))
 
-		second := ca.serverCert(t)
-		second.writeFiles(t, dir)
-		newClientCA := newTestCA(t, "hellogw test client CA 2")
-		require.NoError(t, os.WriteFile(caFile, newClientCA.certPEM(), 0o600))
+		second := ca.Issue(t, testpki.Options{Server: true})
+		second.WriteFiles(t, dir, "server")
+		newClientCA := testpki.NewCA(t, "hellogw test client CA 2")
+		require.NoError(t, os.WriteFile(caFile, newClientCA.CertPEM(), 0o600))
 		require.NoError(t, gw.Process.Signal(syscall.SIGHUP))
 		waitLog(t, gw, `"msg":"tls reloaded"`, 1)
 

@@ -45,6 +45,12 @@ type SayHello struct {
 	// gateway on both wire formats. The reference tags sayHello "Skips
 	// Authentication", so the default is false.
 	RequireToken bool `yaml:"require_token"`
+	// Scope is the scope a token, or a legacy caller's client, needs for
+	// sayHello (default hello).
+	Scope string `yaml:"scope"`
+	// WSSEWindow is how far a WS-Security UsernameToken's Created may lie
+	// from this clock, either way (default 5m).
+	WSSEWindow time.Duration `yaml:"wsse_window"`
 }
 
 // minSessionKey is the shortest session_key accepted: 256 bits of a random
@@ -200,7 +206,8 @@ func Default() Config {
 			MaxConns: 64,
 			Breaker:  Breaker{Failures: 5, Cooldown: 10 * time.Second},
 		},
-		Shadow: Shadow{MaxInFlight: 16, SampleSize: 20},
+		Shadow:   Shadow{MaxInFlight: 16, SampleSize: 20},
+		SayHello: SayHello{Scope: "hello", WSSEWindow: 5 * time.Minute},
 	}
 }
 

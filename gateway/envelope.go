@@ -38,6 +38,9 @@ const maxHrefHops = 8
 type call struct {
 	op  wsdl.Operation
 	arg *string
+	// security is the wsse:Security header targeted at the gateway, if
+	// any: the caller's UsernameToken.
+	security *securityHeader
 }
 
 // decodeEnvelope reads a SOAP 1.1 or 1.2 request envelope and finds the
@@ -70,9 +73,14 @@ func decodeEnvelope(body []byte, charset string, fallback *soapVersion, action s
 	if err != nil {
 		return v, call{}, err
 	}
+	var security *securityHeader
 	if header != nil {
-		if err := v.checkHeaders(header); err != nil {
+		sec, err := v.checkHeaders(header)
+		if err != nil {
 			return v, call{}, err
+		}
+		if sec != nil {
+			security = readSecurityHeader(sec)
 		}
 	}
 	wrapper := rpcWrapper(bodyEl)
@@ -99,7 +107,7 @@ func decodeEnvelope(body []byte, charset string, fallback *soapVersion, action s
 	if err != nil {
 		return v, call{}, err
 	}
-	return v, call{op: op, arg: arg}, nil
+	return v, call{op: op, arg: arg, security: security}, nil
 }
 
 // envelopeParts returns the envelope's Header (nil when it has none) and

@@ -16,7 +16,7 @@ const (
 	KindInvalid                      // the caller's input is wrong
 	KindTooLarge                     // the request body is over the limit
 	KindUnsupportedType              // a content type or encoding we do not read
-	KindUnauthorized                 // a bearer token is missing or not valid
+	KindUnauthorized                 // no credentials, or credentials not accepted
 	KindMustUnderstand               // a mandatory SOAP header we do not understand
 	KindVersionMismatch              // an envelope of no SOAP version we speak
 	KindBadGateway                   // an upstream answered with something unusable
@@ -24,6 +24,8 @@ const (
 	KindUnavailable                  // a dependency is down
 	KindNotFound                     // no route for the request
 	KindMethodNotAllowed             // a route, but not for this method
+	KindForbidden                    // an authenticated caller without the scope
+	KindThrottled                    // too many failed authentication attempts
 )
 
 var kindNames = [...]string{
@@ -39,6 +41,8 @@ var kindNames = [...]string{
 	KindUnavailable:      "unavailable",
 	KindNotFound:         "not_found",
 	KindMethodNotAllowed: "method_not_allowed",
+	KindForbidden:        "forbidden",
+	KindThrottled:        "throttled",
 }
 
 // String names the kind as it appears in logs and metric labels.
@@ -48,7 +52,7 @@ func (k Kind) String() string { return kindNames[k] }
 func (k Kind) clientFault() bool {
 	switch k {
 	case KindInvalid, KindTooLarge, KindUnsupportedType, KindUnauthorized, KindMustUnderstand, KindVersionMismatch,
-		KindNotFound, KindMethodNotAllowed:
+		KindNotFound, KindMethodNotAllowed, KindForbidden, KindThrottled:
 		return true
 	}
 	return false
@@ -60,6 +64,10 @@ func (k Kind) clientFault() bool {
 type Error struct {
 	Kind    Kind
 	Message string
+	// Subcode is a WS-Security 1.1 §12 fault code (a local name in
+	// namespace wsse.NS), or "": SOAP faults carry it as their code
+	// (SOAP 1.1) or subcode (SOAP 1.2).
+	Subcode string
 	// NotUnderstood names the mandatory header blocks a KindMustUnderstand
 	// error is about, each once; SOAP 1.2 faults list them (part 1 §5.4.8).
 	NotUnderstood []xml.Name

@@ -5,6 +5,8 @@ import (
 	"encoding/xml"
 	"net/http"
 	"strconv"
+
+	"github.com/hellogw/hellogw/internal/wsse"
 )
 
 // faultCode names the fault for an error kind in the envelope's version:
@@ -23,15 +25,19 @@ func (v *soapVersion) faultCode(k Kind) string {
 
 // faultStatus is the HTTP status of a fault. SOAP 1.1's HTTP binding sends
 // every fault as 500 (§6.2); so do we for SOAP 1.2, as the SPEC asks, except
-// for a missing bearer token, which is an HTTP matter (RFC 6750 §3.1).
+// for authentication, which is an HTTP matter: 401 and 403 (RFC 6750 §3.1,
+// RFC 9110 §15.5.2), 429 when throttled (RFC 6585 §4).
 func faultStatus(k Kind) int {
-	if k == KindUnauthorized {
-		return http.StatusUnauthorized
+	switch k {
+	case KindUnauthorized, KindForbidden, KindThrottled:
+		return problemStatus[k]
 	}
 	return http.StatusInternalServerError
 }
 
-// appendFault writes a whole fault envelope for err in version v.
+// appendFault writes a whole fault envelope for err in version v. A
+// WS-Security fault code (WS-Security 1.1 §12) is the faultcode in SOAP
+// 1.1, and the Subcode of Sender in SOAP 1.2.
 func (v *soapVersion) appendFault(b *bytes.Buffer, err *Error) {
 	code := v.faultCode(err.Kind)
 	b.WriteString(xml.Header)
@@ -40,13 +46,22 @@ func (v *soapVersion) appendFault(b *bytes.Buffer, err *Error) {
 		appendNotUnderstood(b, err.NotUnderstood)
 		b.WriteString(`<env:Body><env:Fault><env:Code><env:Value>env:`)
 		b.WriteString(code)
-		b.WriteString(`</env:Value></env:Code><env:Reason><env:Text xml:lang="en">`)
+		if err.Subcode != "" {
+			b.WriteString(`</env:Value><env:Subcode><env:Value xmlns:wsse="` + wsse.NS + `">wsse:` + err.Subcode + `</env:Value></env:Subcode>`)
+		} else {
+			b.WriteString(`</env:Value>`)
+		}
+		b.WriteString(`</env:Code><env:Reason><env:Text xml:lang="en">`)
 		xml.EscapeText(b, []byte(err.Message))
 		b.WriteString(`</env:Text></env:Reason></env:Fault></env:Body></env:Envelope>`)
 		return
 	}
-	b.WriteString(`<SOAP-ENV:Envelope xmlns:SOAP-ENV="` + v.envNS + `"><SOAP-ENV:Body><SOAP-ENV:Fault><faultcode>SOAP-ENV:`)
-	b.WriteString(code)
+	b.WriteString(`<SOAP-ENV:Envelope xmlns:SOAP-ENV="` + v.envNS + `"><SOAP-ENV:Body><SOAP-ENV:Fault>`)
+	if err.Subcode != "" {
+		b.WriteString(`<faultcode xmlns:wsse="` + wsse.NS + `">wsse:` + err.Subcode)
+	} else {
+		b.WriteString(`<faultcode>SOAP-ENV:` + code)
+	}
 	b.WriteString(`</faultcode><faultstring>`)
 	xml.EscapeText(b, []byte(err.Message))
 	b.WriteString(`</faultstring></SOAP-ENV:Fault></SOAP-ENV:Body></SOAP-ENV:Envelope>`)

@@ -15,15 +15,7 @@ import (
 // fault (HTTP 500), never a panic or broken XML. Seeds: every envelope in
 // testdata/envelopes; `make fuzz` explores further.
 func FuzzDecodeEnvelope(f *testing.F) {
-	files, err := filepath.Glob("../testdata/envelopes/*.xml")
-	if err != nil || len(files) == 0 {
-		f.Fatalf("no seed envelopes: %v", err)
-	}
-	for _, file := range files {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			f.Fatal(err)
-		}
+	for _, b := range envelopeSeeds(f) {
 		f.Add(b, false)
 		f.Add(b, true)
 	}
@@ -57,4 +49,23 @@ func FuzzDecodeEnvelope(f *testing.F) {
 			}
 		}
 	})
+}
+
+// envelopeSeeds returns every envelope in testdata/envelopes, the seeds of
+// the fuzz targets that post envelopes.
+func envelopeSeeds(f *testing.F) [][]byte {
+	f.Helper()
+	files, err := filepath.Glob("../testdata/envelopes/*.xml")
+	if err != nil || len(files) == 0 {
+		f.Fatalf("no seed envelopes: %v", err)
+	}
+	seeds := make([][]byte, 0, len(files))
+	for _, file := range files {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		seeds = append(seeds, b)
+	}
+	return seeds
 }

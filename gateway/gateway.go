@@ -51,9 +51,10 @@ type Config struct {
 	// bearer check, and every route added through Routes. Zero means
 	// DefaultStoreTimeout.
 	StoreTimeout time.Duration
-	// Tokens, if set, makes sayHello require a bearer access token that it
-	// accepts, on every wire format (sayhello.require_token).
-	Tokens TokenVerifier
+	// Protection, if set, makes sayHello require a caller that proves who
+	// it is, with a bearer access token or a legacy credential, on every
+	// wire format (sayhello.require_token).
+	Protection *Protection
 	// ClientCerts, if set, verifies TLS client certificates against the
 	// configured client CA; nil when -tls-client-ca is not given.
 	ClientCerts ClientCertVerifier
@@ -75,7 +76,7 @@ type Gateway struct {
 	log     *slog.Logger
 	metrics *metrics
 	readyFn func(context.Context) error
-	tokens  TokenVerifier
+	prot    *protection // nil: sayHello is open
 	timeout time.Duration
 	ready   atomic.Bool
 	parses  chan struct{} // see parseSlot
@@ -119,7 +120,6 @@ func New(cfg Config) (*Gateway, error) {
 		maxBody: cfg.MaxBody,
 		log:     cfg.Logger,
 		readyFn: cfg.Ready,
-		tokens:  cfg.Tokens,
 		timeout: cfg.StoreTimeout,
 		parses:  make(chan struct{}, runtime.GOMAXPROCS(0)),
 	}
@@ -132,11 +132,16 @@ func New(cfg Config) (*Gateway, error) {
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Protection != nil {
+		if g.prot, err = newProtection(cfg.Protection, cfg.ClientCerts, cfg.TrustedProxies); err != nil {
+			return nil, err
+		}
+	}
 	reg := cfg.Registry
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
-	if g.metrics, err = newMetrics(reg); err != nil {
+	if g.metrics, err = newMetrics(reg, g.clientLabels()); err != nil {
 		return nil, err
 	}
 
@@ -218,11 +223,16 @@ func (r withHead) Handle(method, path string, h ...gin.HandlerFunc) gin.IRoutes 
 func (g *Gateway) SetReady(ok bool) { g.ready.Store(ok) }
 
 // sayHello calls the service and turns what it returns into a greeting or
-// an *Error, whatever the service is.
-func (g *Gateway) sayHello(c *gin.Context, firstName *string) (string, *Error) {
+// an *Error, whatever the service is. The caller's Authorization header
+// travels with the call unless the gateway consumed it itself (HTTP Basic
+// with one of its clients' secrets).
+func (g *Gateway) sayHello(c *gin.Context, caller authState, firstName *string) (string, *Error) {
 	ctx := context.WithValue(c.Request.Context(), requestIDKey{}, c.GetString(keyRequestID))
-	if auth := c.GetHeader("Authorization"); auth != "" {
+	if auth := c.GetHeader("Authorization"); auth != "" && caller.p.Method != MethodBasic {
 		ctx = WithAuthorization(ctx, auth)
+	}
+	if g.prot != nil {
+		ctx = WithPrincipal(ctx, caller.p)
 	}
 	greeting, err := g.svc.SayHelloContext(ctx, firstName)
 	if err != nil {

@@ -304,10 +304,10 @@ func TestMetrics(t *testing.T) {
 	require.Equal(t, 200, w.Code)
 	text := w.Body.String()
 	for _, want := range []string{
-		`hellogw_requests_total{outcome="ok",route="/sayHello",wire="json"} 3`,
-		`hellogw_requests_total{outcome="invalid",route="/sayHello",wire="json"} 1`,
-		`hellogw_requests_total{outcome="ok",route="/SayHello/",wire="soap11"} 1`,
-		`hellogw_requests_total{outcome="invalid",route="/SayHello/",wire="soap11"} 1`,
+		`hellogw_requests_total{client="",method="none",outcome="ok",route="/sayHello",wire="json"} 3`,
+		`hellogw_requests_total{client="",method="none",outcome="invalid",route="/sayHello",wire="json"} 1`,
+		`hellogw_requests_total{client="",method="none",outcome="ok",route="/SayHello/",wire="soap11"} 1`,
+		`hellogw_requests_total{client="",method="none",outcome="invalid",route="/SayHello/",wire="soap11"} 1`,
 		`hellogw_request_duration_seconds_count{route="/sayHello",wire="json"} 4`,
 		`go_goroutines`,
 	} {

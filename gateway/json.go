@@ -29,8 +29,9 @@ func (g *Gateway) handleJSON(c *gin.Context) {
 		writeProblem(c, errorf(KindUnsupportedType, "this Content-Type is not supported; send application/json"))
 		return
 	}
-	if err := g.checkBearer(c); err != nil {
-		writeProblem(c, err)
+	caller := g.authenticateHeaders(c, false)
+	if caller.err != nil {
+		writeProblem(c, caller.err)
 		return
 	}
 	body, err := readBody(c.Writer, c.Request, g.maxBody)
@@ -45,7 +46,7 @@ func (g *Gateway) handleJSON(c *gin.Context) {
 		writeProblem(c, jsonError(body, err))
 		return
 	}
-	greeting, herr := g.sayHello(c, req.FirstName)
+	greeting, herr := g.sayHello(c, caller, req.FirstName)
 	if herr != nil {
 		writeProblem(c, herr)
 		return

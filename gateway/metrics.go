@@ -10,14 +10,23 @@ import (
 type metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	// clients are the client ids that may be labels: the configured
+	// ones. Any other value would let callers grow the series unbounded.
+	clients map[string]bool
 }
 
-func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+// otherClient is the client label of a caller that is no configured
+// client; "" is that of a caller that did not authenticate.
+const otherClient = "other"
+
+func newMetrics(reg prometheus.Registerer, clients map[string]bool) (*metrics, error) {
 	m := &metrics{
+		clients: clients,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hellogw_requests_total",
-			Help: "HTTP requests by route, wire format (soap11, soap12, json, wsdl, http) and outcome (ok or the error kind).",
-		}, []string{"route", "wire", "outcome"}),
+			Help: "HTTP requests by route, wire format (soap11, soap12, json, wsdl, http), outcome (ok or the error kind), " +
+				"client (a configured client id, or empty) and authentication method (bearer, basic, wsse, mtls, none).",
+		}, []string{"route", "wire", "outcome", "client", "method"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "hellogw_request_duration_seconds",
 			Help: "Time from the request's arrival to its last byte handed to the connection, by route and wire format.",
@@ -38,7 +47,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	return m, nil
 }
 
-func (m *metrics) observe(route, wire, outcome string, d time.Duration) {
-	m.requests.WithLabelValues(route, wire, outcome).Inc()
+func (m *metrics) observe(route, wire, outcome, client, method string, d time.Duration) {
+	if client != "" && !m.clients[client] {
+		client = otherClient
+	}
+	m.requests.WithLabelValues(route, wire, outcome, client, method).Inc()
 	m.latency.WithLabelValues(route, wire).Observe(d.Seconds())
 }

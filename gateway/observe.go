@@ -70,11 +70,15 @@ func (g *Gateway) observe(c *gin.Context) {
 	case "/healthz", "/readyz", "/metrics":
 		level = slog.LevelDebug
 	}
-	g.metrics.observe(route, wire, outcome, elapsed)
+	client, method := c.GetString(keyClient), c.GetString(keyMethod)
+	if method == "" {
+		method = MethodNone
+	}
+	g.metrics.observe(route, wire, outcome, client, method, elapsed)
 	if !g.log.Enabled(c, level) {
 		return
 	}
-	var buf [10]slog.Attr // on the stack: a log line costs no slice allocation
+	var buf [12]slog.Attr // on the stack: a log line costs no slice allocation
 	attrs := append(buf[:0],
 		slog.String("request_id", id),
 		slog.String("method", c.Request.Method),
@@ -84,7 +88,11 @@ func (g *Gateway) observe(c *gin.Context) {
 		slog.String("outcome", outcome),
 		slog.Duration("duration", elapsed),
 		slog.String("remote", c.ClientIP()),
+		slog.String("auth", method),
 	)
+	if client != "" {
+		attrs = append(attrs, slog.String("client", client))
+	}
 	if errMsg != "" {
 		attrs = append(attrs, slog.String("error", errMsg))
 	}

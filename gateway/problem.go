@@ -30,6 +30,8 @@ var problemStatus = [...]int{
 	KindUnavailable:      http.StatusServiceUnavailable,
 	KindNotFound:         http.StatusNotFound,
 	KindMethodNotAllowed: http.StatusMethodNotAllowed,
+	KindForbidden:        http.StatusForbidden,
+	KindThrottled:        http.StatusTooManyRequests,
 }
 
 // writeProblem answers with err as application/problem+json.

@@ -34,8 +34,9 @@ func (g *Gateway) handlePort(c *gin.Context) {
 		return
 	}
 
-	if err := g.checkBearer(c); err != nil {
-		g.writeFault(c, v, err)
+	caller := g.authenticateHeaders(c, true)
+	if caller.err != nil {
+		g.writeFault(c, v, caller.err)
 		return
 	}
 	body, err := readBody(c.Writer, c.Request, g.maxBody)
@@ -54,7 +55,11 @@ func (g *Gateway) handlePort(c *gin.Context) {
 		g.writeFault(c, v, ferr)
 		return
 	}
-	greeting, ferr := g.sayHello(c, call.arg)
+	if caller = g.authenticateEnvelope(c, caller, call.security); caller.err != nil {
+		g.writeFault(c, v, caller.err)
+		return
+	}
+	greeting, ferr := g.sayHello(c, caller, call.arg)
 	if ferr != nil {
 		g.writeFault(c, v, ferr)
 		return

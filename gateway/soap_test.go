@@ -13,6 +13,8 @@ import (
 	"github.com/beevik/etree"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/hellogw/hellogw/internal/wsse"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/golden/*.xml from the gateway's answers")
@@ -42,7 +44,17 @@ type soapAnswer struct {
 	envNS    string
 	greeting *string
 	code     string // the fault code's local name
+	subcode  string // a WS-Security fault code's local name
 	reason   string
+}
+
+// wsseCode returns the local name of a fault code in the WS-Security
+// namespace.
+func wsseCode(t *testing.T, e *etree.Element) string {
+	t.Helper()
+	prefix, local, _ := strings.Cut(e.Text(), ":")
+	require.Equal(t, wsse.NS, lookupNS(e, prefix), "fault code %q is not in the WS-Security namespace", e.Text())
+	return local
 }
 
 // parseAnswer reads a response envelope by namespace, never by prefix.
@@ -58,15 +70,24 @@ func parseAnswer(t *testing.T, body []byte) soapAnswer {
 	require.NotNil(t, bodyEl)
 	first := bodyEl.ChildElements()[0]
 	if first.Tag == "Fault" && first.NamespaceURI() == a.envNS {
+		var code *etree.Element
 		if a.envNS == nsEnv11 {
-			a.code = first.SelectElement("faultcode").Text()
+			code = first.SelectElement("faultcode")
 			a.reason = first.SelectElement("faultstring").Text()
 		} else {
-			a.code = first.FindElement("Code/Value").Text()
+			code = first.FindElement("Code/Value")
 			a.reason = first.FindElement("Reason/Text").Text()
+			if sub := first.FindElement("Code/Subcode/Value"); sub != nil {
+				a.subcode = wsseCode(t, sub)
+			}
 		}
-		prefix, local, _ := strings.Cut(a.code, ":")
-		require.Equal(t, a.envNS, lookupNS(first, prefix), "fault code %q is not in the envelope namespace", a.code)
+		prefix, local, _ := strings.Cut(code.Text(), ":")
+		if a.envNS == nsEnv11 && lookupNS(code, prefix) == wsse.NS {
+			// WS-Security 1.1 §12: in SOAP 1.1 the fault code is the wsse one.
+			a.code, a.subcode = "Client", wsseCode(t, code)
+			return a
+		}
+		require.Equal(t, a.envNS, lookupNS(code, prefix), "fault code %q is not in the envelope namespace", code.Text())
 		a.code = local
 		return a
 	}

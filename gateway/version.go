@@ -5,6 +5,8 @@ import (
 	"slices"
 
 	"github.com/beevik/etree"
+
+	"github.com/hellogw/hellogw/internal/wsse"
 )
 
 // soapVersion is what differs between SOAP 1.1 and SOAP 1.2 on the wire.
@@ -67,14 +69,16 @@ func versionByNamespace(ns string) *soapVersion {
 // understoodHeaders is the one place that says which header blocks the
 // gateway understands, by expanded name: a mandatory block listed here is
 // processed rather than faulted (SOAP 1.1 §4.2.3, SOAP 1.2 part 1 §5.2.3).
-// A header processor (WS-Security's wsse:Security, for one) adds its block
-// here. None yet.
-var understoodHeaders = map[xml.Name]bool{}
+// wsse:Security is the one the gateway processes: its UsernameToken is the
+// caller's credential (WS-Security 1.1 §5).
+var understoodHeaders = map[xml.Name]bool{securityHeaderName: true}
 
 // checkHeaders faults when a header entry is mandatory for this node and
 // not understood. The fault names every such block once, in the order they
-// come, for SOAP 1.2's NotUnderstood blocks (part 1 §5.4.8).
-func (v *soapVersion) checkHeaders(header *etree.Element) *Error {
+// come, for SOAP 1.2's NotUnderstood blocks (part 1 §5.4.8). It returns the
+// wsse:Security block targeted at this node, if any; two of them are a
+// WS-Security fault (§6.1).
+func (v *soapVersion) checkHeaders(header *etree.Element) (security *etree.Element, _ *Error) {
 	var missed []xml.Name
 	for _, h := range header.ChildElements() {
 		var must bool
@@ -91,13 +95,23 @@ func (v *soapVersion) checkHeaders(header *etree.Element) *Error {
 			}
 		}
 		name := xml.Name{Space: h.NamespaceURI(), Local: h.Tag}
-		if must && v.targetsUs(role) && !understoodHeaders[name] && !slices.Contains(missed, name) {
+		if !v.targetsUs(role) {
+			continue
+		}
+		if name == securityHeaderName {
+			if security != nil {
+				return nil, &Error{Kind: KindInvalid, Subcode: wsse.ErrInvalidSecurity.Code,
+					Message: wsse.ErrInvalidSecurity.Reason + ": the envelope has two Security headers for this service"}
+			}
+			security = h
+		}
+		if must && !understoodHeaders[name] && !slices.Contains(missed, name) {
 			missed = append(missed, name)
 		}
 	}
 	if missed == nil {
-		return nil
+		return security, nil
 	}
-	return &Error{Kind: KindMustUnderstand, NotUnderstood: missed,
+	return nil, &Error{Kind: KindMustUnderstand, NotUnderstood: missed,
 		Message: "a header block marked mustUnderstand is not one this service understands"}
 }

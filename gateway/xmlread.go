@@ -155,7 +155,7 @@ func readXML(body []byte, lim xmlLimits) (*etree.Element, *Error) {
 				}
 				continue
 			}
-			top.CreateCharData(string(t))
+			top.CreateText(string(t))
 		case xml.Comment:
 			if top != nil {
 				top.CreateComment(string(t))

@@ -269,7 +269,11 @@ func (s *Server) login(c *gin.Context, req *authRequest, sess *session, values u
 
 // decide handles the consent form. The code is derived from the consent form's
 // signed nonce, so a form submitted twice yields one code: the second
-// CreateCode finds it exists and the same redirect is sent again.
+// CreateCode finds it exists and, while that code is unused and unexpired,
+// the same redirect is sent again. A form is single-use beyond that: once its
+// code was redeemed or expired, submitting it again (Back, then Allow) shows
+// a page, never the spent code, whose redemption would count as a replay and
+// revoke the live tokens (RFC 6749 §4.1.2).
 func (s *Server) decide(c *gin.Context, req *authRequest, sess *session, values url.Values) {
 	switch values.Get("decision") {
 	case "deny":
@@ -293,7 +297,19 @@ func (s *Server) decide(c *gin.Context, req *authRequest, sess *session, values 
 		Challenge: req.params.Get("code_challenge"), ChallengeMethod: challengeMethod(req.params),
 		CreatedAt: now, ExpiresAt: now.Add(s.ttl.CodeTTL),
 	})
-	if err != nil && !errors.Is(err, ErrConflict) {
+	if errors.Is(err, ErrConflict) {
+		var rec *Code
+		rec, err = s.store.GetCode(c.Request.Context(), hashToken(code))
+		switch again := "Go back to " + req.client.name + " and start again."; {
+		case err == nil && rec.Used:
+			s.renderError(c, http.StatusBadRequest, &pageError{"This approval was already used", again})
+			return
+		case err == nil && !now.Before(rec.ExpiresAt):
+			s.renderError(c, http.StatusBadRequest, &pageError{"This approval has expired", again})
+			return
+		}
+	}
+	if err != nil {
 		s.log.Error("oauth create code", "client_id", req.client.id, "err", err)
 		s.redirectError(c, req, ErrServerError)
 		return

@@ -92,7 +92,7 @@ func TestAuthorizeErrorRedirects(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, "127.0.0.1:9999", loc.Host)
 			assert.Equal(t, tt.errCode, loc.Query().Get("error"))
-			assert.NotEmpty(t, loc.Query().Get("error_description"))
+			checkDescription(t, loc.Query().Get("error_description"), "")
 			assert.Empty(t, loc.Query().Get("code"))
 			if tt.name != "RepeatedState" {
 				assert.Equal(t, "st", loc.Query().Get("state"))
@@ -227,8 +227,32 @@ func TestConsentTwice(t *testing.T) {
 	second := e.approve(t, c, consent, "allow")
 	require.NotEmpty(t, first.Query().Get("code"))
 	assert.Equal(t, first.Query().Get("code"), second.Query().Get("code"))
-	_, err := conf.Exchange(e.ctx(), first.Query().Get("code"), oauth2.VerifierOption(verifier))
+	tok, err := conf.Exchange(e.ctx(), first.Query().Get("code"), oauth2.VerifierOption(verifier))
 	require.NoError(t, err)
+
+	// Back and Allow again after the redemption: a page, not the spent
+	// code, so the live tokens stay live.
+	resp := e.post(t, c, parseForm(t, consent), url.Values{"decision": {"allow"}})
+	page := readBody(t, resp)
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	assert.Empty(t, resp.Header.Get("Location"))
+	assert.Contains(t, page, "already used")
+	require.NoError(t, e.srv.VerifyAccessToken(e.ctx(), tok.AccessToken))
+}
+
+// TestConsentResubmittedAfterExpiry: a consent form whose code expired
+// unused shows a page instead of redirecting with a dead code.
+func TestConsentResubmittedAfterExpiry(t *testing.T) {
+	e := newEnv(t, func(c *oauth.Config) { c.Tokens.CodeTTL = time.Minute })
+	c := e.browser(t)
+	consent := e.login(t, c, e.authQuery())
+	require.NotEmpty(t, e.approve(t, c, consent, "allow").Query().Get("code"))
+	e.clock.Advance(2 * time.Minute)
+	resp := e.post(t, c, parseForm(t, consent), url.Values{"decision": {"allow"}})
+	page := readBody(t, resp)
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	assert.Empty(t, resp.Header.Get("Location"))
+	assert.Contains(t, page, "has expired")
 }
 
 // TestConsentBadDecision: a decision other than allow or deny is an

@@ -34,7 +34,7 @@ func (s *Server) AuthenticateClient(ctx context.Context, id, secret, remoteAddr 
 		s.metrics.authFailure.WithLabelValues("gateway", "malformed").Inc()
 		return ClientInfo{}, ErrInvalidClient
 	}
-	cl, err := s.authenticate(ctx, "gateway", []string{id}, []string{secret}, remoteAddr)
+	cl, err := s.authenticate(ctx, "gateway", []string{id}, []string{secret}, remoteAddr, nil)
 	if err != nil {
 		return ClientInfo{}, err
 	}
@@ -43,9 +43,10 @@ func (s *Server) AuthenticateClient(ctx context.Context, id, secret, remoteAddr 
 
 // authenticate is the one client authentication check: the attempt is
 // counted and throttled (throttle.go) before any secret is checked. ids and
-// secrets are candidate spellings of one credential (see clientCredentials).
-// endpoint labels the metrics and the log.
-func (s *Server) authenticate(ctx context.Context, endpoint string, ids, secrets []string, remoteAddr string) (*client, error) {
+// secrets are candidate spellings of one credential (see clientCredentials);
+// or, with proof, the credential is a proof of the secret that proof checks
+// (AuthenticateClientProof). endpoint labels the metrics and the log.
+func (s *Server) authenticate(ctx context.Context, endpoint string, ids, secrets []string, remoteAddr string, proof func() bool) (*client, error) {
 	var cl *client
 	for _, id := range ids {
 		if cl = s.clients[id]; cl != nil {
@@ -58,9 +59,14 @@ func (s *Server) authenticate(ctx context.Context, endpoint string, ids, secrets
 	}
 	// A secret verified before is checked under the throttle's lock
 	// (throttle.begin's quick check), which spares the store a write.
-	var quick func() bool
-	if cl != nil {
+	var quick, check func() bool
+	switch {
+	case cl == nil:
+	case proof != nil:
+		quick, check = proof, proof
+	default:
 		quick = func() bool { return s.secrets.cached(cl.id, secrets...) }
+		check = func() bool { return s.secrets.verify(cl.id, cl.secretHash, secrets...) }
 	}
 	att, passed, err := s.throttle.begin(ctx, "client", remoteAddr, account, quick)
 	switch {
@@ -72,7 +78,7 @@ func (s *Server) authenticate(ctx context.Context, endpoint string, ids, secrets
 	case passed:
 		return cl, nil
 	}
-	if cl != nil && s.secrets.verify(cl.id, cl.secretHash, secrets...) {
+	if cl != nil && check() {
 		if err := att.succeeded(ctx); err != nil {
 			return nil, err
 		}
@@ -106,7 +112,7 @@ func (s *Server) authenticateClient(c *gin.Context, form url.Values, endpoint st
 		writeError(c, authErr)
 		return nil, false
 	}
-	cl, err := s.authenticate(c.Request.Context(), endpoint, ids, secrets, c.ClientIP())
+	cl, err := s.authenticate(c.Request.Context(), endpoint, ids, secrets, c.ClientIP(), nil)
 	var throttled *ThrottledError
 	switch {
 	case err == nil:
@@ -128,19 +134,18 @@ func (cl *client) allows(grantType string) bool { return slices.Contains(cl.gran
 
 // scopesFor returns the scopes a request of the client for the scope
 // parameter raw gets (RFC 6749 §3.3): without one, the client's registered
-// scopes; else the requested ones, each of which the client must have.
+// scopes; else the requested ones (parseScope), each of which the client
+// must have.
 func (cl *client) scopesFor(raw string) ([]string, *RFC6749Error) {
 	if raw == "" {
 		return cl.scopes, nil
 	}
-	var scopes []string
-	for _, sc := range strings.Fields(raw) {
-		if !slices.Contains(cl.scopes, sc) {
-			return nil, ErrInvalidScope.WithDescription("The scope " + sc + " is not available to this client.")
-		}
-		if !slices.Contains(scopes, sc) {
-			scopes = append(scopes, sc)
-		}
+	scopes, err := parseScope(raw)
+	if err != nil {
+		return nil, err
+	}
+	if err := withinScopes(scopes, cl.scopes, "A requested scope is not available to this client."); err != nil {
+		return nil, err
 	}
 	return scopes, nil
 }

@@ -67,6 +67,9 @@ type Client struct {
 	// tokens, not only its own: for an upstream API (a resource server,
 	// RFC 7662 §2.1) that checks the tokens the gateway presents to it.
 	IntrospectAll bool `yaml:"introspect_all"`
+	// Legacy are the credentials the client may present to sayHello
+	// instead of an access token; none by default.
+	Legacy Legacy `yaml:"legacy"`
 }
 
 // Grant types of RFC 6749, as named in Client.GrantTypes and at the token
@@ -270,21 +273,6 @@ func checkRedirectURI(raw string) error {
 		return errors.New("has a fragment")
 	}
 	return nil
-}
-
-// validScopeToken reports whether s is a scope-token of RFC 6749 §3.3:
-// 1*( %x21 / %x23-5B / %x5D-7E ).
-func validScopeToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x21 || c == 0x22 || c == 0x5c || c > 0x7e {
-			return false
-		}
-	}
-	return true
 }
 
 func (t TokenTTLs) withDefaults() (TokenTTLs, error) {

@@ -45,13 +45,14 @@ var (
 	ErrInvalidScope            = &RFC6749Error{Code: "invalid_scope", Description: "The requested scope is invalid, unknown, or exceeds what was granted.", Status: http.StatusBadRequest}
 	ErrAccessDenied            = &RFC6749Error{Code: "access_denied", Description: "The resource owner denied the request.", Status: http.StatusForbidden}
 	ErrServerError             = &RFC6749Error{Code: "server_error", Description: "The authorization server encountered an unexpected condition.", Status: http.StatusInternalServerError}
-	// ErrUnsupportedTokenType is the RFC 7009 §2.2.1 error for a
-	// token_type_hint naming a type the server does not know.
-	ErrUnsupportedTokenType = &RFC6749Error{Code: "unsupported_token_type", Description: "The token_type_hint is neither access_token nor refresh_token.", Status: http.StatusBadRequest}
 	// ErrTooManyAttempts answers a throttled client (RFC 6749 §2.3.1 asks for
 	// protection against brute force); it is an invalid_client with 429.
 	ErrTooManyAttempts = &RFC6749Error{Code: "invalid_client", Description: "Too many failed client authentication attempts; retry later.", Status: http.StatusTooManyRequests}
 )
+
+// errGrantRemoved refuses a code or refresh token whose grant today's config
+// no longer allows (grants.go).
+var errGrantRemoved = ErrInvalidGrant.WithDescription("The grant is no longer allowed: its client, user or scopes were removed.")
 
 // Error implements error.
 func (e *RFC6749Error) Error() string { return e.Code + ": " + e.Description }

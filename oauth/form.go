@@ -51,11 +51,6 @@ type errorBody struct {
 	ErrorURI         string `json:"error_uri"`
 }
 
-// errorURIs point each error code to the text that defines it.
-var errorURIs = map[string]string{
-	"unsupported_token_type": "https://www.rfc-editor.org/rfc/rfc7009#section-2.2.1",
-}
-
 // noStore sets the caching headers of RFC 6749 §5.1 on every token endpoint answer.
 func noStore(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
@@ -70,9 +65,5 @@ func writeError(c *gin.Context, e *RFC6749Error) {
 	if e.Status == http.StatusUnauthorized {
 		c.Header("WWW-Authenticate", `Basic realm="hellogw"`)
 	}
-	uri, ok := errorURIs[e.Code]
-	if !ok {
-		uri = "https://www.rfc-editor.org/rfc/rfc6749#section-5.2"
-	}
-	c.JSON(e.Status, errorBody{Error: e.Code, ErrorDescription: e.Description, ErrorURI: uri})
+	c.JSON(e.Status, errorBody{Error: e.Code, ErrorDescription: e.Description, ErrorURI: "https://www.rfc-editor.org/rfc/rfc6749#section-5.2"})
 }

@@ -40,7 +40,7 @@ func (s *Server) introspect(c *gin.Context) {
 		return
 	}
 	noStore(c)
-	if err != nil || rec.ClientID != cl.id && !(cl.introspectAll && rec.Kind == AccessToken) || rec.Revoked || rec.Used || !s.now().Before(rec.ExpiresAt) {
+	if err != nil || rec.ClientID != cl.id && !(cl.introspectAll && rec.Kind == AccessToken) || rec.Revoked || rec.Used || !s.now().Before(rec.ExpiresAt) || !s.tokenAllowed(rec) {
 		c.JSON(http.StatusOK, introspection{Active: false})
 		return
 	}

@@ -17,12 +17,11 @@ func (s *Server) revoke(c *gin.Context) {
 	if !ok {
 		return
 	}
-	switch TokenKind(form.Get("token_type_hint")) {
-	case "", AccessToken, RefreshToken:
-	default:
-		writeError(c, ErrUnsupportedTokenType)
-		return
-	}
+	// The token is found by its hash whatever its type, so token_type_hint,
+	// known or not, needs no other search (§2.1: "If the server is unable to
+	// locate the token using the given hint, it MUST extend its search across
+	// all of its supported token types"). Both types are revocable, so
+	// unsupported_token_type (§2.2.1) never applies.
 	ctx := c.Request.Context()
 	rec, err := s.store.GetToken(ctx, hashToken(form.Get("token")))
 	switch {

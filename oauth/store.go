@@ -38,6 +38,14 @@ type Store interface {
 	// one authorization code and their rotated successors. Revoking an empty
 	// or unknown chain is not an error.
 	RevokeChain(ctx context.Context, chainID string) error
+	// UseNonce records a WS-Security nonce (a hash naming it) as used until
+	// expires, atomically: of concurrent calls for one live key, exactly
+	// one succeeds. Returns ErrAlreadyUsed if the key is recorded and has
+	// not expired.
+	UseNonce(ctx context.Context, key string, expires time.Time) error
+	// RevokeGrants revokes every unrevoked token whose client id and subject
+	// revoke reports true for, and returns how many it revoked.
+	RevokeGrants(ctx context.Context, revoke func(clientID, subject string) bool) (int64, error)
 	// UpdateThrottle reads the throttle records of keys (a missing one reads
 	// as the zero ThrottleRecord), passes them, in the order of keys, to
 	// update, and stores the records update returns, in one transaction that
@@ -45,7 +53,7 @@ type Store interface {
 	// key, on any node, take turns. keys must be distinct. update may run
 	// more than once; it must not have side effects.
 	UpdateThrottle(ctx context.Context, keys []string, update func(recs []ThrottleRecord) []ThrottleRecord) error
-	// Sweep deletes codes, tokens and throttle records that expired before
+	// Sweep deletes codes, tokens, nonces and throttle records that expired before
 	// the given time and returns how many rows it deleted.
 	Sweep(ctx context.Context, before time.Time) (int64, error)
 }

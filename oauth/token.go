@@ -126,7 +126,11 @@ func (s *Server) exchangeCode(ctx context.Context, cl *client, form url.Values) 
 	if err := verifyPKCE(rec, form.Get("code_verifier")); err != nil {
 		return nil, err
 	}
-	access, refresh, resp := s.newTokens(rec.ChainID, cl.id, rec.Subject, rec.Scopes, rec.Scopes, now)
+	scopes, ok := s.grantScopes(rec.ClientID, rec.Subject, rec.Scopes)
+	if !ok {
+		return nil, errGrantRemoved
+	}
+	access, refresh, resp := s.newTokens(rec.ChainID, cl.id, rec.Subject, scopes, scopes, now)
 	issued := []*Token{access, refresh}
 	if !cl.allows(GrantRefreshToken) {
 		issued, resp.RefreshToken = issued[:1], ""
@@ -165,7 +169,7 @@ func verifyPKCE(rec *Code, verifier string) error {
 		return ErrInvalidGrant.WithDescription("The code_verifier parameter is required for this code.")
 	}
 	if !validPKCEValue(verifier) {
-		return ErrInvalidGrant.WithDescription("The code_verifier must be 43 to 128 unreserved characters (RFC 7636 §4.1).")
+		return ErrInvalidGrant.WithDescription("The code_verifier must be 43 to 128 unreserved characters (RFC 7636 section 4.1).")
 	}
 	computed := verifier
 	if rec.ChallengeMethod == "S256" {
@@ -220,19 +224,27 @@ func (s *Server) refresh(ctx context.Context, cl *client, form url.Values) (*tok
 	if !now.Before(rec.ExpiresAt) {
 		return nil, ErrInvalidGrant.WithDescription("The refresh token has expired.")
 	}
+	// The grant as today's config allows it (grants.go): a removed user
+	// ends it, a scope removed from the client is dropped from it.
+	granted, ok := s.grantScopes(rec.ClientID, rec.Subject, rec.Scopes)
+	if !ok {
+		return nil, errGrantRemoved
+	}
 	// §6: the requested scope "MUST NOT include any scope not originally
 	// granted"; omitted means the scope originally granted. The new refresh
-	// token keeps the original scope ("MUST be identical").
-	scopes := rec.Scopes
+	// token keeps that scope ("MUST be identical"), less what the config
+	// took away since: the server's own partial revocation (§10.4).
+	scopes := granted
 	if raw := form.Get("scope"); raw != "" {
-		scopes = strings.Fields(raw)
-		for _, sc := range scopes {
-			if !slices.Contains(rec.Scopes, sc) {
-				return nil, ErrInvalidScope.WithDescription("The scope " + sc + " was not granted.")
-			}
+		var serr *RFC6749Error
+		if scopes, serr = parseScope(raw); serr != nil {
+			return nil, serr
+		}
+		if serr := withinScopes(scopes, granted, "A requested scope was not granted to this refresh token."); serr != nil {
+			return nil, serr
 		}
 	}
-	access, next, resp := s.newTokens(rec.ChainID, cl.id, rec.Subject, scopes, rec.Scopes, now)
+	access, next, resp := s.newTokens(rec.ChainID, cl.id, rec.Subject, scopes, granted, now)
 	switch err := s.store.RotateRefreshToken(ctx, rec.Hash, access, next); {
 	case errors.Is(err, ErrAlreadyUsed):
 		return nil, s.reusedRefreshToken(ctx, rec)

@@ -153,6 +153,7 @@ func TestTokenErrors(t *testing.T) {
 			require.Equal(t, tt.status, resp.StatusCode, body)
 			m := jsonBody(t, body)
 			assert.Equal(t, tt.errCode, m["error"])
+			checkDescription(t, m["error_description"].(string), "")
 			assert.NotEmpty(t, m["error_description"])
 			assert.True(t, strings.HasPrefix(m["error_uri"].(string), "https://www.rfc-editor.org/rfc/rfc6749"), m["error_uri"])
 			assert.Equal(t, "no-store", resp.Header.Get("Cache-Control"))

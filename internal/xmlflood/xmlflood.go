@@ -88,10 +88,12 @@ func Run(ctx context.Context, base string, size, concurrency, rounds int) (Resul
 	normalDone := make(chan struct{})
 	go func() {
 		defer close(normalDone)
-		for {
+		for first := true; ; first = false {
 			select {
 			case <-done:
-				return
+				if !first { // at least one call, however late the flood lets it start
+					return
+				}
 			default:
 			}
 			start := time.Now()

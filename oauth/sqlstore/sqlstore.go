@@ -150,7 +150,7 @@ func (s *DB) Ping(ctx context.Context) error {
 }
 
 // swept are the tables whose expired rows Sweep deletes.
-var swept = []string{"codes", "tokens", "throttle"}
+var swept = []string{"codes", "tokens", "throttle", "wsse_nonces"}
 
 // Sweep implements oauth.Store. Where the dialect has a TryLock, only one node
 // sweeps at a time: a node that finds the sweep lock taken skips this round

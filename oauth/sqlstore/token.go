@@ -93,3 +93,42 @@ func (s *DB) RevokeChain(ctx context.Context, chainID string) error {
 	_, err := s.db.ExecContext(ctx, `UPDATE tokens SET revoked_at = $1 WHERE chain_id = $2 AND revoked_at IS NULL`, nanos(s.Now()), chainID)
 	return s.formatError(err)
 }
+
+// RevokeGrants implements oauth.Store: it lists the owners of unrevoked
+// tokens and revokes the tokens of those revoke picks, in one transaction.
+func (s *DB) RevokeGrants(ctx context.Context, revoke func(clientID, subject string) bool) (int64, error) {
+	var total int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT client_id, subject FROM tokens WHERE revoked_at IS NULL`)
+		if err != nil {
+			return err
+		}
+		var owners [][2]string
+		for rows.Next() {
+			var o [2]string
+			if err := rows.Scan(&o[0], &o[1]); err != nil {
+				_ = rows.Close()
+				return err
+			}
+			if revoke(o[0], o[1]) {
+				owners = append(owners, o)
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		now := nanos(s.Now())
+		for _, o := range owners {
+			n, err := affected(tx.ExecContext(ctx, `UPDATE tokens SET revoked_at = $1 WHERE client_id = $2 AND subject = $3 AND revoked_at IS NULL`, now, o[0], o[1]))
+			if err != nil {
+				return err
+			}
+			total += n
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, s.formatError(err)
+	}
+	return total, nil
+}

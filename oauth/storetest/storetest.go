@@ -32,7 +32,28 @@ func Run(t *testing.T, newStore func(t *testing.T) oauth.Store) {
 	t.Run("RotateRefreshTokenConcurrent", func(t *testing.T) { testRotateConcurrent(t, newStore(t)) })
 	t.Run("Revoke", func(t *testing.T) { testRevoke(t, newStore) })
 	t.Run("Sweep", func(t *testing.T) { testSweep(t, newStore(t)) })
+	t.Run("RevokeGrants", func(t *testing.T) { testRevokeGrants(t, newStore(t)) })
 	t.Run("Throttle", func(t *testing.T) { testThrottle(t, newStore) })
+	t.Run("UseNonce", func(t *testing.T) { testUseNonce(t, newStore(t)) })
+}
+
+// testUseNonce: a nonce is accepted once while it lives, by exactly one of
+// concurrent callers, and again once it has expired. The store's clock is
+// the wall clock, so the times are relative to now.
+func testUseNonce(t *testing.T, s oauth.Store) {
+	ctx := context.Background()
+	key := id("nonce")
+	require.NoError(t, s.UseNonce(ctx, key, time.Now().Add(time.Minute)))
+	require.ErrorIs(t, s.UseNonce(ctx, key, time.Now().Add(time.Minute)), oauth.ErrAlreadyUsed)
+	assert.NoError(t, s.UseNonce(ctx, id("nonce"), time.Now().Add(time.Minute)), "another nonce")
+
+	expired := id("nonce")
+	require.NoError(t, s.UseNonce(ctx, expired, time.Now().Add(-time.Second)))
+	assert.NoError(t, s.UseNonce(ctx, expired, time.Now().Add(time.Minute)), "an expired nonce is forgotten")
+	assert.ErrorIs(t, s.UseNonce(ctx, expired, time.Now().Add(time.Minute)), oauth.ErrAlreadyUsed)
+
+	racing := id("nonce")
+	exactlyOne(t, Concurrently(16, func(int) error { return s.UseNonce(ctx, racing, time.Now().Add(time.Minute)) }))
 }
 
 // base is a fixed instant with sub-second precision, so that a backend that
@@ -368,6 +389,37 @@ func testSweep(t *testing.T, s oauth.Store) {
 		assert.ErrorIs(t, err, oauth.ErrNotFound)
 	}
 	n, err = s.Sweep(ctx, base)
+	require.NoError(t, err)
+	assert.Zero(t, n)
+}
+
+func testRevokeGrants(t *testing.T, s oauth.Store) {
+	ctx := context.Background()
+	alice, bob := NewToken(oauth.AccessToken, id("chain")), NewToken(oauth.RefreshToken, id("chain"))
+	bob.Subject = "bob"
+	machine := NewToken(oauth.AccessToken, id("chain"))
+	machine.ClientID, machine.Subject = "client-b", ""
+	for _, tok := range []*oauth.Token{alice, bob, machine} {
+		require.NoError(t, s.CreateToken(ctx, tok))
+	}
+	var seen []string
+	n, err := s.RevokeGrants(ctx, func(clientID, subject string) bool {
+		seen = append(seen, clientID+"/"+subject)
+		return subject == "bob" || clientID == "client-b"
+	})
+	require.NoError(t, err)
+	assert.Equal(t, int64(2), n)
+	assert.ElementsMatch(t, []string{"client-a/alice", "client-a/bob", "client-b/"}, seen)
+	for tok, revoked := range map[*oauth.Token]bool{alice: false, bob: true, machine: true} {
+		got, err := s.GetToken(ctx, tok.Hash)
+		require.NoError(t, err)
+		assert.Equal(t, revoked, got.Revoked, "%s/%s", tok.ClientID, tok.Subject)
+	}
+	// Revoked tokens are not listed again.
+	n, err = s.RevokeGrants(ctx, func(clientID, subject string) bool {
+		assert.Equal(t, "client-a/alice", clientID+"/"+subject)
+		return false
+	})
 	require.NoError(t, err)
 	assert.Zero(t, n)
 }

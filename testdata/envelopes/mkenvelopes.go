@@ -600,6 +600,18 @@ func hardening() {
 	bad("bad-charset-unknown", "ok-iso-8859-1-header-only.xml", "text/xml; charset=\"<script>"+strings.Repeat("x", 200)+"\"", saWSDL, "Client", "charset this service does not read", "the label is never quoted back")
 	cases[len(cases)-1].FaultExcludes = "script"
 
+	// In SOAP 1.2 the same refusals are Sender faults.
+	body12 := sayHello12(`<firstName>Ada</firstName>`)
+	write("bad-soap12-two-bodies.xml", []byte(soap12("", body12+"\n  </env:Body>\n  <env:Body>\n"+body12)))
+	bad("bad-soap12-two-bodies", "bad-soap12-two-bodies.xml", ct12, "", "Sender", "two Bodies", "SOAP 1.2 part 1 section 5.1")
+	cases[len(cases)-1].NoSOAPAction = true
+	write("bad-soap12-after-body.xml", []byte(strings.Replace(soap12("", body12), "</env:Envelope>", `<x:Trailer xmlns:x="urn:x"/></env:Envelope>`, 1)))
+	bad("bad-soap12-after-body", "bad-soap12-after-body.xml", ct12, "", "Sender", "other than its Header and Body", "SOAP 1.2 allows nothing after the Body, unlike SOAP 1.1")
+	cases[len(cases)-1].NoSOAPAction = true
+	write("bad-soap12-undeclared-prefix.xml", []byte(soap12("", `<m:sayHello><firstName>Ada</firstName></m:sayHello>`)))
+	bad("bad-soap12-undeclared-prefix", "bad-soap12-undeclared-prefix.xml", ct12, "", "Sender", "not well-formed", "")
+	cases[len(cases)-1].NoSOAPAction = true
+
 	// Faults never quote the SOAPAction, nor href targets.
 	bad("ok-basic/soapaction-never-quoted", "ok-basic.xml", ctUTF8, `"<evil>`+strings.Repeat("A", 300)+`"`, "Client", "does not match operation sayHello", "")
 	cases[len(cases)-1].FaultExcludes = "evil"

@@ -3,7 +3,6 @@ package gateway_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -17,67 +16,10 @@ import (
 )
 
 // verifierFunc is a TokenVerifier made of a function.
-type verifierFunc func(ctx context.Context, token string) error
+type verifierFunc func(ctx context.Context, token string) (gateway.Principal, error)
 
-func (f verifierFunc) VerifyAccessToken(ctx context.Context, token string) error {
+func (f verifierFunc) VerifyAccessToken(ctx context.Context, token string) (gateway.Principal, error) {
 	return f(ctx, token)
-}
-
-func TestBearer(t *testing.T) {
-	g := newGateway(t, func(c *gateway.Config) {
-		c.Tokens = verifierFunc(func(_ context.Context, token string) error {
-			switch token {
-			case "good":
-				return nil
-			case "db-down":
-				return errors.New("connection refused")
-			}
-			return fmt.Errorf("token %w", gateway.ErrInvalidToken)
-		})
-	})
-
-	for _, tc := range []struct {
-		desc, auth string
-		status     int // JSON; SOAP answers 401 too, or 500 for a Server fault
-		soapCode   string
-	}{
-		{"OK", "Bearer good", 200, ""},
-		{"OKSchemeCase", "bearer good", 200, ""},
-		{"ErrMissing", "", 401, "Client"},
-		{"ErrBasic", "Basic Z29vZA==", 401, "Client"},
-		{"ErrEmptyToken", "Bearer ", 401, "Client"},
-		{"ErrUnknown", "Bearer forged", 401, "Client"},
-		{"ErrStoreDown", "Bearer db-down", 503, "Server"},
-	} {
-		t.Run(tc.desc, func(t *testing.T) {
-			headers := []string{}
-			if tc.auth != "" {
-				headers = append(headers, "Authorization", tc.auth)
-			}
-			w := do(g, "POST", "/sayHello", "application/json", strings.NewReader(`{"firstName":"Ada"}`), headers...)
-			require.Equal(t, tc.status, w.Code, w.Body.String())
-
-			s := do(g, "POST", "/SayHello/", "text/xml", strings.NewReader(envelope11("Ada")), headers...)
-			if tc.status == 200 {
-				assert.JSONEq(t, `{"greeting":"Hello, Ada!"}`, w.Body.String())
-				assert.Equal(t, 200, s.Code)
-				assert.Empty(t, w.Header().Get("WWW-Authenticate"))
-				return
-			}
-			decodeProblem(t, w)
-			f := decodeFault(t, s)
-			assert.Equal(t, tc.soapCode, f.code)
-			if tc.status == 401 {
-				for _, h := range []string{w.Header().Get("WWW-Authenticate"), s.Header().Get("WWW-Authenticate")} {
-					assert.Equal(t, `Bearer error="invalid_token"`, h)
-				}
-				assert.Equal(t, 401, s.Code)
-			} else {
-				assert.Equal(t, 500, s.Code)
-				assert.NotContains(t, s.Body.String(), "connection refused", "internal details stay in the log")
-			}
-		})
-	}
 }
 
 // serviceFunc is a gen.Hello_PortType made of a function.
@@ -141,9 +83,11 @@ func TestStoreTimeout(t *testing.T) {
 		<-ctx.Done()
 		return ctx.Err()
 	}
-	g := newGateway(t, func(c *gateway.Config) {
+	g, _, _ := protected(t, func(c *gateway.Config) {
 		c.StoreTimeout = 50 * time.Millisecond
-		c.Tokens = verifierFunc(func(ctx context.Context, _ string) error { return hang(ctx) })
+		c.Protection.Tokens = verifierFunc(func(ctx context.Context, _ string) (gateway.Principal, error) {
+			return gateway.Principal{}, hang(ctx)
+		})
 	})
 	g.Routes().GET("/store", func(c *gin.Context) {
 		if err := hang(c.Request.Context()); err != nil {
