@@ -27,7 +27,7 @@ func apiDoc(cfg config.Config, public string) openapi.Options {
 			offered = append(offered, c.Scopes...)
 		}
 		slices.Sort(offered)
-		o.Security = append(o.Security, openapi.OAuth2(base+oauth.AuthorizePath, base+oauth.TokenPath, slices.Compact(offered), nil))
+		o.Security = append(o.Security, openapi.OAuth2(base+oauth.AuthorizePath, base+oauth.TokenPath, slices.Compact(offered), []string{cfg.SayHello.Scope}))
 	}
 	return o
 }

@@ -117,7 +117,7 @@ clients:
   - id: api
     secret: api-secret
     grant_types: [client_credentials]
-    scopes: [hello]
+    scopes: [hello, other]
   - id: demo-app
     secret: demo-secret
     redirect_uris: ["http://127.0.0.1:9999/callback"]
@@ -133,9 +133,9 @@ users:
 		flow := oauth2["flows"].(map[string]any)["authorizationCode"].(map[string]any)
 		assert.Equal(t, g.URL+"/authorize", flow["authorizationUrl"])
 		assert.Equal(t, g.URL+"/odfksdlfksld345345fdgdfg3453", flow["tokenUrl"])
-		assert.Equal(t, []string{"hello", "profile"}, keys(flow["scopes"]))
+		assert.Equal(t, []string{"hello", "other", "profile"}, keys(flow["scopes"]))
 		op := doc["paths"].(map[string]any)["/sayHello"].(map[string]any)["post"].(map[string]any)
-		assert.Equal(t, []any{map[string]any{"oauth2": []any{}}}, op["security"])
+		assert.Equal(t, []any{map[string]any{"oauth2": []any{"hello"}}}, op["security"], "the scope sayhello.scope names")
 		for _, status := range []string{"200", "400", "401", "403", "413", "415", "500", "502", "503", "504"} {
 			assert.Contains(t, op["responses"], status)
 		}
@@ -171,6 +171,10 @@ users:
 		assert.Equal(t, 200, exchange(t, v, call(tok.AccessToken, `{"firstName":"Ada"}`), true).StatusCode)
 		assert.Equal(t, 400, exchange(t, v, call(tok.AccessToken, `{"firstName":7}`), false).StatusCode)
 		assert.Equal(t, 401, exchange(t, v, call("", `{"firstName":"Ada"}`), false).StatusCode)
+		resp = exchange(t, v, form(tokenPath, url.Values{"grant_type": {"client_credentials"}, "scope": {"other"}}, "api", "api-secret"), true)
+		var other struct{ AccessToken string `json:"access_token"` }
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&other))
+		assert.Equal(t, 403, exchange(t, v, call(other.AccessToken, `{"firstName":"Ada"}`), false).StatusCode, "insufficient_scope")
 		assert.Equal(t, 401, exchange(t, v, call("not-a-token", `{"firstName":"Ada"}`), false).StatusCode)
 
 		assert.Equal(t, 200, exchange(t, v, form("/oauth/introspect", url.Values{"token": {tok.AccessToken}}, "api", "api-secret"), true).StatusCode)
