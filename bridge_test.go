@@ -19,8 +19,10 @@ import (
 )
 
 // TestBridgeIdentity: a JSON client with a token reaches PHP's SoapServer, which
-// checks the gateway's WS-Security UsernameToken; a PHP SoapClient reaches a JSON API
-// that checks the token the gateway minted by introspecting it at the gateway.
+// checks the gateway's WS-Security UsernameToken; a PHP SoapClient with a WS-Security
+// UsernameToken reaches a JSON API that checks the token the gateway minted for the
+// caller's client by introspecting it at the gateway, and a JSON client's own token
+// is what that API sees of it.
 func TestBridgeIdentity(t *testing.T) {
 	requireClientTool(t, "php-cli", "php", "-r", "exit(0);")
 	requireClientTool(t, "php-soap", "php", "-r", `exit(class_exists("SoapServer") ? 0 : 1);`)
@@ -60,6 +62,40 @@ backend:
 		})
 	})
 
+	t.Run("SOAPClientWithWSSEToJSONUpstream", func(t *testing.T) {
+		api := startIntrospectingAPI(t)
+		gw := startClientsGateway(t, "-store", filepath.Join(t.TempDir(), "hellogw.db"), "-config", writeConfig(t, `
+sayhello: {require_token: true}
+clients:
+  - {id: legacy-app, secret: legacy-secret, grant_types: [client_credentials], scopes: [hello], legacy: {wsse: digest}}
+  - {id: batch-job, secret: batch-secret, grant_types: [client_credentials], scopes: [hello]}
+  - {id: orders-api, secret: orders-secret, grant_types: [client_credentials], introspect_all: true}
+backend:
+  kind: json
+  url: %q
+  identity: {kind: bearer}`, api.URL))
+		api.setGateway(gw.URL, "orders-api", "orders-secret")
+		for range 2 {
+			res := runClientCommand(t, nil, "php", "testdata/clients/wsse.php", gw.URL+"/SayHello/", "Ada", "legacy-app", "legacy-secret", "digest")
+			require.Equal(t, 0, res.code, "%s", res)
+			assert.Equal(t, "Hello, Ada! (client legacy-app, scope hello)\n", res.stdout, "the upstream saw a token of the caller's client")
+		}
+		assert.Len(t, api.tokensSeen(), 1, "the minted token is cached")
+
+		res := runClientCommand(t, nil, "php", "testdata/clients/wsse.php", gw.URL+"/SayHello/", "Ada", "legacy-app", "wrong-secret", "digest")
+		assert.Equal(t, 1, res.code, "%s", res)
+		assert.Contains(t, res.stdout, "FailedAuthentication", "%s", res)
+		assert.Len(t, api.tokensSeen(), 1, "a refused caller never reaches the upstream")
+
+		// A caller with a token of its own has that token presented, never a
+		// minted one.
+		token := clientToken(t, gw.URL, "batch-job", "batch-secret")
+		status, body := postJSONAuth(t, gw.URL+"/sayHello", "Bearer "+token, `{"firstName":"Ada"}`)
+		require.Equal(t, http.StatusOK, status, "%s", body)
+		assert.Equal(t, "Hello, Ada! (client batch-job, scope hello)", body["greeting"])
+		assert.True(t, api.tokensSeen()[token], "the upstream saw the caller's own token")
+		assert.Len(t, api.tokensSeen(), 2)
+	})
 	t.Run("SOAPClientToJSONUpstreamWithMintedToken", func(t *testing.T) {
 		api := startIntrospectingAPI(t)
 		gw := startClientsGateway(t, "-store", filepath.Join(t.TempDir(), "hellogw.db"), "-config", writeConfig(t, `
