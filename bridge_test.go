@@ -60,6 +60,30 @@ backend:
 		})
 	})
 
+	t.Run("SOAPClientWithWSSEToJSONUpstream", func(t *testing.T) {
+		api := startIntrospectingAPI(t)
+		gw := startClientsGateway(t, "-store", filepath.Join(t.TempDir(), "hellogw.db"), "-config", writeConfig(t, `
+sayhello: {require_token: true}
+clients:
+  - {id: legacy-app, secret: legacy-secret, grant_types: [client_credentials], scopes: [hello], legacy: {wsse: digest}}
+  - {id: orders-api, secret: orders-secret, grant_types: [client_credentials], introspect_all: true}
+backend:
+  kind: json
+  url: %q
+  identity: {kind: bearer}`, api.URL))
+		api.setGateway(gw.URL, "orders-api", "orders-secret")
+		for range 2 {
+			res := runClientCommand(t, nil, "php", "testdata/clients/wsse.php", gw.URL+"/SayHello/", "Ada", "legacy-app", "legacy-secret", "digest")
+			require.Equal(t, 0, res.code, "%s", res)
+			assert.Equal(t, "Hello, Ada! (client legacy-app, scope hello)\n", res.stdout, "the upstream saw a token of the caller's client")
+		}
+		assert.Len(t, api.tokensSeen(), 1, "the minted token is cached")
+
+		res := runClientCommand(t, nil, "php", "testdata/clients/wsse.php", gw.URL+"/SayHello/", "Ada", "legacy-app", "wrong-secret", "digest")
+		assert.Equal(t, 1, res.code, "%s", res)
+		assert.Contains(t, res.stdout, "FailedAuthentication", "%s", res)
+		assert.Len(t, api.tokensSeen(), 1, "a refused caller never reaches the upstream")
+	})
 	t.Run("SOAPClientToJSONUpstreamWithMintedToken", func(t *testing.T) {
 		api := startIntrospectingAPI(t)
 		gw := startClientsGateway(t, "-store", filepath.Join(t.TempDir(), "hellogw.db"), "-config", writeConfig(t, `
