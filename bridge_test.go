@@ -19,8 +19,10 @@ import (
 )
 
 // TestBridgeIdentity: a JSON client with a token reaches PHP's SoapServer, which
-// checks the gateway's WS-Security UsernameToken; a PHP SoapClient reaches a JSON API
-// that checks the token the gateway minted by introspecting it at the gateway.
+// checks the gateway's WS-Security UsernameToken; a PHP SoapClient with a WS-Security
+// UsernameToken reaches a JSON API that checks the token the gateway minted for the
+// caller's client by introspecting it at the gateway, and a JSON client's own token
+// is what that API sees of it.
 func TestBridgeIdentity(t *testing.T) {
 	requireClientTool(t, "php-cli", "php", "-r", "exit(0);")
 	requireClientTool(t, "php-soap", "php", "-r", `exit(class_exists("SoapServer") ? 0 : 1);`)
@@ -66,6 +68,7 @@ backend:
 sayhello: {require_token: true}
 clients:
   - {id: legacy-app, secret: legacy-secret, grant_types: [client_credentials], scopes: [hello], legacy: {wsse: digest}}
+  - {id: batch-job, secret: batch-secret, grant_types: [client_credentials], scopes: [hello]}
   - {id: orders-api, secret: orders-secret, grant_types: [client_credentials], introspect_all: true}
 backend:
   kind: json
@@ -83,6 +86,15 @@ backend:
 		assert.Equal(t, 1, res.code, "%s", res)
 		assert.Contains(t, res.stdout, "FailedAuthentication", "%s", res)
 		assert.Len(t, api.tokensSeen(), 1, "a refused caller never reaches the upstream")
+
+		// A caller with a token of its own has that token presented, never a
+		// minted one.
+		token := clientToken(t, gw.URL, "batch-job", "batch-secret")
+		status, body := postJSONAuth(t, gw.URL+"/sayHello", "Bearer "+token, `{"firstName":"Ada"}`)
+		require.Equal(t, http.StatusOK, status, "%s", body)
+		assert.Equal(t, "Hello, Ada! (client batch-job, scope hello)", body["greeting"])
+		assert.True(t, api.tokensSeen()[token], "the upstream saw the caller's own token")
+		assert.Len(t, api.tokensSeen(), 2)
 	})
 	t.Run("SOAPClientToJSONUpstreamWithMintedToken", func(t *testing.T) {
 		api := startIntrospectingAPI(t)
