@@ -268,6 +268,7 @@ func (m *Main) Run(ctx context.Context) error {
 		TrustedProxies: cfg.TrustedProxies,
 		Protection:     prot,
 		ClientCerts:    clientCerts,
+		OpenAPI:        apiDoc(cfg, public),
 	})
 	if err != nil {
 		return err

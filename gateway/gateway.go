@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/hellogw/hellogw/gen"
+	"github.com/hellogw/hellogw/internal/openapi"
 	"github.com/hellogw/hellogw/wsdl"
 )
 
@@ -57,6 +58,10 @@ type Config struct {
 	// ClientCerts, if set, verifies TLS client certificates against the
 	// configured client CA; nil when -tls-client-ca is not given.
 	ClientCerts ClientCertVerifier
+	// OpenAPI says what /openapi.json documents beside the sayHello
+	// routes: how callers authenticate, the OAuth endpoints. The gateway
+	// fills in the public URL and its own routes.
+	OpenAPI openapi.Options
 }
 
 // Gateway routes HTTP requests to the codecs. It is an http.Handler.
@@ -98,7 +103,10 @@ func New(cfg Config) (*Gateway, error) {
 	if err != nil {
 		return nil, err
 	}
-	openAPI, err := renderOpenAPI(public)
+	doc := cfg.OpenAPI
+	doc.PublicURL = public
+	doc.SayHelloPaths = []string{port + "/" + op.Name, "/" + op.Name}
+	openAPI, err := openapi.Build(doc)
 	if err != nil {
 		return nil, err
 	}
