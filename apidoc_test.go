@@ -172,7 +172,9 @@ users:
 		assert.Equal(t, 400, exchange(t, v, call(tok.AccessToken, `{"firstName":7}`), false).StatusCode)
 		assert.Equal(t, 401, exchange(t, v, call("", `{"firstName":"Ada"}`), false).StatusCode)
 		resp = exchange(t, v, form(tokenPath, url.Values{"grant_type": {"client_credentials"}, "scope": {"other"}}, "api", "api-secret"), true)
-		var other struct{ AccessToken string `json:"access_token"` }
+		var other struct {
+			AccessToken string `json:"access_token"`
+		}
 		require.NoError(t, json.NewDecoder(resp.Body).Decode(&other))
 		assert.Equal(t, 403, exchange(t, v, call(other.AccessToken, `{"firstName":"Ada"}`), false).StatusCode, "insufficient_scope")
 		assert.Equal(t, 401, exchange(t, v, call("not-a-token", `{"firstName":"Ada"}`), false).StatusCode)

@@ -92,6 +92,9 @@ type Main struct {
 	ConfigPath string
 	LogFormat  string
 	Store      string
+	// AdminAddr, if set, serves the operator routes (admin.go) without a
+	// token on a listener of their own.
+	AdminAddr string
 	// TLSCert and TLSKey, both or neither, make -addr serve HTTPS;
 	// TLSClientCA asks callers for a certificate and checks it against
 	// this bundle.
@@ -133,6 +136,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&m.TLSCert, "tls-cert", env("HELLOGW_TLS_CERT", ""), "PEM certificate chain: serve HTTPS (HTTP/2 offered) on -addr; re-read on SIGHUP [HELLOGW_TLS_CERT]")
 	fs.StringVar(&m.TLSKey, "tls-key", env("HELLOGW_TLS_KEY", ""), "PEM private key of -tls-cert; re-read on SIGHUP [HELLOGW_TLS_KEY]")
 	fs.StringVar(&m.TLSClientCA, "tls-client-ca", env("HELLOGW_TLS_CLIENT_CA", ""), "PEM CA bundle: ask callers for a client certificate (not required) and verify it against these; re-read on SIGHUP [HELLOGW_TLS_CLIENT_CA]")
+	fs.StringVar(&m.AdminAddr, "admin-addr", env("HELLOGW_ADMIN_ADDR", ""), "serve /metrics and /admin/* without a token on this address too, such as 127.0.0.1:9090 (default: none; on -addr they need an admin-scope bearer token) [HELLOGW_ADMIN_ADDR]")
 	fs.StringVar(&m.LogFormat, "log-format", env("HELLOGW_LOG_FORMAT", m.LogFormat), "log format: text or json [HELLOGW_LOG_FORMAT]")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usage)
@@ -284,8 +288,14 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 	}
 
+	// The operator routes: on -addr behind an admin-scope token, on
+	// -admin-addr without one (admin.go).
+	adminAddr, stopAdmin, err := m.startAdmin(gw)
+	if err != nil {
+		return err
+	}
 	srv := &http.Server{
-		Handler:           gw,
+		Handler:           adminGuard{next: gw, tokens: authz.AccessToken, log: m.Logger},
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -303,7 +313,7 @@ func (m *Main) Run(ctx context.Context) error {
 		go func() { served <- srv.Serve(ln) }()
 	}
 	gw.SetReady(true)
-	m.Logger.Info("listening", "addr", ln.Addr().String(), "public_url", public, "tls", tlsf != nil, "version", version)
+	m.Logger.Info("listening", "addr", ln.Addr().String(), "public_url", public, "tls", tlsf != nil, "admin_addr", adminAddr, "version", version)
 
 	select {
 	case err := <-served:
@@ -314,7 +324,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Logger.Info("shutting down", "timeout", m.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), m.ShutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	if err := errors.Join(srv.Shutdown(sctx), stopAdmin(sctx)); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
