@@ -285,6 +285,9 @@ func runClientCommand(t *testing.T, env []string, args ...string) clientResult {
 // clientsGateway is a hellogw process started from a fresh build.
 type clientsGateway struct {
 	URL string // http://host:port, or https:// when it serves TLS
+	// AdminURL is the admin listener (-admin-addr 127.0.0.1:0 unless args
+	// say otherwise): /metrics and /admin/* without a token.
+	AdminURL string
 	// Process is the running binary, for tests that signal it.
 	Process *os.Process
 	// Stop sends SIGTERM and checks that the process exits 0; the test's
@@ -320,7 +323,7 @@ func startClientsGateway(t *testing.T, args ...string) *clientsGateway {
 func startGateway(t *testing.T, client *http.Client, args ...string) *clientsGateway {
 	t.Helper()
 	dir := t.TempDir()
-	cmd := exec.Command(hellogwBinary(t), append([]string{"-addr", "127.0.0.1:0", "-log-format", "json"}, args...)...)
+	cmd := exec.Command(hellogwBinary(t), append([]string{"-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0", "-log-format", "json"}, args...)...)
 	cmd.Dir = dir // anything written relative to the working directory stays in dir
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "HELLOGW_") {
@@ -334,7 +337,7 @@ func startGateway(t *testing.T, client *http.Client, args ...string) *clientsGat
 	require.NoError(t, cmd.Start())
 
 	gw := &clientsGateway{Process: cmd.Process}
-	addrc := make(chan string, 1)
+	addrc := make(chan [2]string, 1) // the URL and the admin URL
 	var readers sync.WaitGroup
 	for _, r := range []io.Reader{stderr, stdout} {
 		readers.Add(1)
@@ -345,9 +348,10 @@ func startGateway(t *testing.T, client *http.Client, args ...string) *clientsGat
 			for sc.Scan() {
 				gw.writeLine(sc.Text())
 				var rec struct {
-					Msg  string `json:"msg"`
-					Addr string `json:"addr"`
-					TLS  bool   `json:"tls"`
+					Msg       string `json:"msg"`
+					Addr      string `json:"addr"`
+					TLS       bool   `json:"tls"`
+					AdminAddr string `json:"admin_addr"`
 				}
 				if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.Msg == "listening" && rec.Addr != "" {
 					scheme := "http://"
@@ -355,7 +359,7 @@ func startGateway(t *testing.T, client *http.Client, args ...string) *clientsGat
 						scheme = "https://"
 					}
 					select {
-					case addrc <- scheme + rec.Addr:
+					case addrc <- [2]string{scheme + rec.Addr, "http://" + rec.AdminAddr}:
 					default:
 					}
 				}
@@ -398,7 +402,8 @@ func startGateway(t *testing.T, client *http.Client, args ...string) *clientsGat
 	t.Cleanup(gw.Stop)
 
 	select {
-	case gw.URL = <-addrc:
+	case urls := <-addrc:
+		gw.URL, gw.AdminURL = urls[0], urls[1]
 	case err := <-exited:
 		exited <- err // for the cleanup
 		t.Fatalf("hellogw exited before logging \"listening\": %v", err)

@@ -32,14 +32,18 @@ func TestHEAD(t *testing.T) {
 		"/.well-known/oauth-authorization-server", "/metrics", authorize,
 	} {
 		t.Run(path, func(t *testing.T) {
-			get, err := http.Get(gw.URL + path)
+			base := gw.URL
+			if path == "/metrics" {
+				base = gw.AdminURL // on -addr it needs an admin token (admin_test.go)
+			}
+			get, err := http.Get(base + path)
 			require.NoError(t, err)
 			getBody, _ := io.ReadAll(get.Body)
 			get.Body.Close()
 			require.Equal(t, http.StatusOK, get.StatusCode)
 			require.NotEmpty(t, getBody)
 
-			head, err := http.Head(gw.URL + path)
+			head, err := http.Head(base + path)
 			require.NoError(t, err)
 			headBody, _ := io.ReadAll(head.Body)
 			head.Body.Close()

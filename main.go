@@ -30,6 +30,7 @@ import (
 	"github.com/hellogw/hellogw/config"
 	"github.com/hellogw/hellogw/gateway"
 	"github.com/hellogw/hellogw/gen"
+	"github.com/hellogw/hellogw/internal/flatlog"
 	"github.com/hellogw/hellogw/oauth"
 	"github.com/hellogw/hellogw/wsdl"
 )
@@ -92,6 +93,9 @@ type Main struct {
 	ConfigPath string
 	LogFormat  string
 	Store      string
+	// AdminAddr, if set, serves the operator routes (admin.go) without a
+	// token on a listener of their own.
+	AdminAddr string
 	// TLSCert and TLSKey, both or neither, make -addr serve HTTPS;
 	// TLSClientCA asks callers for a certificate and checks it against
 	// this bundle.
@@ -115,7 +119,7 @@ func NewMain(stderr io.Writer) *Main {
 		LogFormat:       "text",
 		Store:           "./data/hellogw.db",
 		ShutdownTimeout: 10 * time.Second,
-		Logger:          slog.New(slog.NewTextHandler(out, nil)),
+		Logger:          slog.New(flatlog.NewTextHandler(out, nil)),
 		logOut:          out,
 		Stdin:           os.Stdin,
 		Stdout:          os.Stdout,
@@ -133,6 +137,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&m.TLSCert, "tls-cert", env("HELLOGW_TLS_CERT", ""), "PEM certificate chain: serve HTTPS (HTTP/2 offered) on -addr; re-read on SIGHUP [HELLOGW_TLS_CERT]")
 	fs.StringVar(&m.TLSKey, "tls-key", env("HELLOGW_TLS_KEY", ""), "PEM private key of -tls-cert; re-read on SIGHUP [HELLOGW_TLS_KEY]")
 	fs.StringVar(&m.TLSClientCA, "tls-client-ca", env("HELLOGW_TLS_CLIENT_CA", ""), "PEM CA bundle: ask callers for a client certificate (not required) and verify it against these; re-read on SIGHUP [HELLOGW_TLS_CLIENT_CA]")
+	fs.StringVar(&m.AdminAddr, "admin-addr", env("HELLOGW_ADMIN_ADDR", ""), "serve /metrics and /admin/* without a token on this address too, such as 127.0.0.1:9090 (default: none; on -addr they need an admin-scope bearer token) [HELLOGW_ADMIN_ADDR]")
 	fs.StringVar(&m.LogFormat, "log-format", env("HELLOGW_LOG_FORMAT", m.LogFormat), "log format: text or json [HELLOGW_LOG_FORMAT]")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usage)
@@ -156,7 +161,7 @@ func (m *Main) ParseFlags(args []string) error {
 	switch m.LogFormat {
 	case "text":
 	case "json":
-		m.Logger = slog.New(slog.NewJSONHandler(m.logOut, &slog.HandlerOptions{ReplaceAttr: secondsForDurations}))
+		m.Logger = slog.New(flatlog.NewJSONHandler(m.logOut, &slog.HandlerOptions{ReplaceAttr: secondsForDurations}))
 	default:
 		return fmt.Errorf("-log-format must be text or json, not %q", m.LogFormat)
 	}
@@ -268,6 +273,7 @@ func (m *Main) Run(ctx context.Context) error {
 		TrustedProxies: cfg.TrustedProxies,
 		Protection:     prot,
 		ClientCerts:    clientCerts,
+		OpenAPI:        apiDoc(cfg, public),
 	})
 	if err != nil {
 		return err
@@ -283,8 +289,14 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 	}
 
+	// The operator routes: on -addr behind an admin-scope token, on
+	// -admin-addr without one (admin.go).
+	adminAddr, stopAdmin, err := m.startAdmin(gw)
+	if err != nil {
+		return err
+	}
 	srv := &http.Server{
-		Handler:           gw,
+		Handler:           adminGuard{next: gw, tokens: authz.AccessToken, log: m.Logger},
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -302,7 +314,7 @@ func (m *Main) Run(ctx context.Context) error {
 		go func() { served <- srv.Serve(ln) }()
 	}
 	gw.SetReady(true)
-	m.Logger.Info("listening", "addr", ln.Addr().String(), "public_url", public, "tls", tlsf != nil, "version", version)
+	m.Logger.Info("listening", "addr", ln.Addr().String(), "public_url", public, "tls", tlsf != nil, "admin_addr", adminAddr, "version", version)
 
 	select {
 	case err := <-served:
@@ -313,7 +325,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Logger.Info("shutting down", "timeout", m.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), m.ShutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	if err := errors.Join(srv.Shutdown(sctx), stopAdmin(sctx)); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	if err := <-served; !errors.Is(err, http.ErrServerClosed) {

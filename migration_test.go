@@ -93,10 +93,10 @@ func TestMigration(t *testing.T) {
 				require.Equal(t, http.StatusOK, status, "%s", body)
 				assert.Equal(t, "Hello, "+n.name+"!", body["greeting"])
 			}
-			waitMetric(t, gw.URL, `hellogw_shadow_total{result="match"}`, 2)
-			assert.Equal(t, 0.0, metric(t, gw.URL, `hellogw_shadow_total{result="mismatch"}`))
-			assert.Equal(t, 0.0, metric(t, gw.URL, `hellogw_shadow_total{result="error"}`))
-			resp, err := http.Get(gw.URL + "/admin/shadow")
+			waitMetric(t, gw.AdminURL, `hellogw_shadow_total{result="match"}`, 2)
+			assert.Equal(t, 0.0, metric(t, gw.AdminURL, `hellogw_shadow_total{result="mismatch"}`))
+			assert.Equal(t, 0.0, metric(t, gw.AdminURL, `hellogw_shadow_total{result="error"}`))
+			resp, err := http.Get(gw.AdminURL + "/admin/shadow")
 			require.NoError(t, err)
 			resp.Body.Close()
 			assert.Equal(t, http.StatusNotFound, resp.StatusCode, "GET /admin/shadow is off unless configured")
@@ -111,13 +111,13 @@ func TestMigration(t *testing.T) {
 				require.Equal(t, http.StatusOK, status, "%s", body)
 				assert.Equal(t, "Hello, "+clientsTestName+"!", body["greeting"], "the client gets the primary's answer")
 			}
-			waitMetric(t, gw.URL, `hellogw_shadow_total{result="mismatch"}`, 4)
+			waitMetric(t, gw.AdminURL, `hellogw_shadow_total{result="mismatch"}`, 4)
 
 			var report struct {
 				Results map[string]int
 				Samples []struct{ Result, Primary, Secondary, FirstName string }
 			}
-			raw := getBody(t, gw.URL+"/admin/shadow")
+			raw := getBody(t, gw.AdminURL+"/admin/shadow")
 			require.NoError(t, json.Unmarshal(raw, &report), "%s", raw)
 			assert.Equal(t, 4, report.Results["mismatch"])
 			require.Len(t, report.Samples, 3, "a bounded sample")
@@ -150,8 +150,8 @@ func TestMigration(t *testing.T) {
 				assert.Equal(t, "Hello, Ada!", body["greeting"])
 			}
 			assert.Less(t, worst, 500*time.Millisecond, "a shadow that takes 1s must not delay the client")
-			waitMetric(t, gw.URL, `hellogw_shadow_total{result="match"}`, 4)
-			assert.Equal(t, 4.0, metric(t, gw.URL, `hellogw_shadow_dropped_total`), "past max_in_flight requests are dropped, not queued")
+			waitMetric(t, gw.AdminURL, `hellogw_shadow_total{result="match"}`, 4)
+			assert.Equal(t, 4.0, metric(t, gw.AdminURL, `hellogw_shadow_dropped_total`), "past max_in_flight requests are dropped, not queued")
 		})
 
 		t.Run("Dead", func(t *testing.T) {
@@ -164,7 +164,7 @@ func TestMigration(t *testing.T) {
 				require.Equal(t, 0, res.code, "%s", res)
 				assert.Equal(t, "Hello, "+n.name+"!\n", res.stdout, "%s", res)
 			}
-			waitMetric(t, gw.URL, `hellogw_shadow_total{result="error"}`, 4)
+			waitMetric(t, gw.AdminURL, `hellogw_shadow_total{result="error"}`, 4)
 		})
 	})
 

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/hellogw/hellogw/gen"
+	"github.com/hellogw/hellogw/internal/openapi"
 	"github.com/hellogw/hellogw/wsdl"
 )
 
@@ -57,6 +58,10 @@ type Config struct {
 	// ClientCerts, if set, verifies TLS client certificates against the
 	// configured client CA; nil when -tls-client-ca is not given.
 	ClientCerts ClientCertVerifier
+	// OpenAPI says what /openapi.json documents beside the sayHello
+	// routes: how callers authenticate, the OAuth endpoints. The gateway
+	// fills in the public URL and its own routes.
+	OpenAPI openapi.Options
 }
 
 // Gateway routes HTTP requests to the codecs. It is an http.Handler.
@@ -74,7 +79,12 @@ type Gateway struct {
 	prot    *protection // nil: sayHello is open
 	timeout time.Duration
 	ready   atomic.Bool
-	parses  chan struct{} // see parseSlot
+	// local is svc when it is the local Core.
+	local *Core
+	// trustsProxies: TrustedProxies is set, so the client address comes
+	// from gin's ClientIP (see remote).
+	trustsProxies bool
+	parses        chan struct{} // see parseSlot
 }
 
 // New builds a gateway. It serves the binding's one operation, at the path
@@ -98,22 +108,27 @@ func New(cfg Config) (*Gateway, error) {
 	if err != nil {
 		return nil, err
 	}
-	openAPI, err := renderOpenAPI(public)
+	doc := cfg.OpenAPI
+	doc.PublicURL = public
+	doc.SayHelloPaths = []string{port + "/" + op.Name, "/" + op.Name}
+	openAPI, err := openapi.Build(doc)
 	if err != nil {
 		return nil, err
 	}
 
 	g := &Gateway{
-		svc:     cfg.Service,
-		binding: cfg.Binding,
-		frames:  map[*soapVersion]responseFrame{soap11: newResponseFrame(soap11, op), soap12: newResponseFrame(soap12, op)},
-		wsdlDoc: wsdlDoc,
-		openAPI: openAPI,
-		maxBody: cfg.MaxBody,
-		log:     cfg.Logger,
-		readyFn: cfg.Ready,
-		timeout: cfg.StoreTimeout,
-		parses:  make(chan struct{}, runtime.GOMAXPROCS(0)),
+		svc:           cfg.Service,
+		local:         asCore(cfg.Service),
+		binding:       cfg.Binding,
+		frames:        map[*soapVersion]responseFrame{soap11: newResponseFrame(soap11, op), soap12: newResponseFrame(soap12, op)},
+		wsdlDoc:       wsdlDoc,
+		openAPI:       openAPI,
+		maxBody:       cfg.MaxBody,
+		log:           cfg.Logger,
+		readyFn:       cfg.Ready,
+		trustsProxies: len(cfg.TrustedProxies) > 0,
+		timeout:       cfg.StoreTimeout,
+		parses:        make(chan struct{}, runtime.GOMAXPROCS(0)),
 	}
 	if g.timeout <= 0 {
 		g.timeout = DefaultStoreTimeout
@@ -219,7 +234,10 @@ func (g *Gateway) SetReady(ok bool) { g.ready.Store(ok) }
 // travels with the call unless the gateway consumed it itself (HTTP Basic
 // with one of its clients' secrets).
 func (g *Gateway) sayHello(c *gin.Context, caller authState, firstName *string) (string, *Error) {
-	ctx := context.WithValue(c.Request.Context(), requestIDKey{}, c.GetString(keyRequestID))
+	if g.local != nil {
+		return g.local.sayHello(firstName) // it reads nothing from a context: build none
+	}
+	ctx := context.WithValue(c.Request.Context(), requestIDKey{}, requestIDOf(c))
 	if auth := c.GetHeader("Authorization"); auth != "" && caller.p.Method != MethodBasic {
 		ctx = WithAuthorization(ctx, auth)
 	}
@@ -230,7 +248,7 @@ func (g *Gateway) sayHello(c *gin.Context, caller authState, firstName *string) 
 	if err != nil {
 		e := asError(err)
 		if e.Kind == KindInternal {
-			g.log.ErrorContext(c, "sayHello failed", "request_id", c.GetString(keyRequestID), "err", err)
+			g.log.ErrorContext(c, "sayHello failed", "request_id", requestIDOf(c), "err", err)
 		}
 		return "", e
 	}
@@ -257,7 +275,12 @@ func (g *Gateway) handleReady(c *gin.Context) {
 
 // recovered turns a panic in a handler into a 500 problem, logged.
 func (g *Gateway) recovered(c *gin.Context, v any) {
-	g.log.ErrorContext(c, "panic", "request_id", c.GetString(keyRequestID), "panic", v)
+	g.log.ErrorContext(c, "panic", "request_id", requestIDOf(c), "panic", v)
 	writeProblem(c, errorf(KindInternal, "internal error"))
 	c.Abort()
+}
+
+func asCore(svc gen.Hello_PortType) *Core {
+	c, _ := svc.(*Core)
+	return c
 }
