@@ -30,6 +30,7 @@ import (
 	"github.com/hellogw/hellogw/config"
 	"github.com/hellogw/hellogw/gateway"
 	"github.com/hellogw/hellogw/gen"
+	"github.com/hellogw/hellogw/internal/flatlog"
 	"github.com/hellogw/hellogw/oauth"
 	"github.com/hellogw/hellogw/wsdl"
 )
@@ -118,7 +119,7 @@ func NewMain(stderr io.Writer) *Main {
 		LogFormat:       "text",
 		Store:           "./data/hellogw.db",
 		ShutdownTimeout: 10 * time.Second,
-		Logger:          slog.New(slog.NewTextHandler(out, nil)),
+		Logger:          slog.New(flatlog.NewTextHandler(out, nil)),
 		logOut:          out,
 		Stdin:           os.Stdin,
 		Stdout:          os.Stdout,
@@ -160,7 +161,7 @@ func (m *Main) ParseFlags(args []string) error {
 	switch m.LogFormat {
 	case "text":
 	case "json":
-		m.Logger = slog.New(slog.NewJSONHandler(m.logOut, &slog.HandlerOptions{ReplaceAttr: secondsForDurations}))
+		m.Logger = slog.New(flatlog.NewJSONHandler(m.logOut, &slog.HandlerOptions{ReplaceAttr: secondsForDurations}))
 	default:
 		return fmt.Errorf("-log-format must be text or json, not %q", m.LogFormat)
 	}

@@ -222,12 +222,6 @@ func newProtection(p *Protection, certs ClientCertVerifier, trustedProxies []str
 	return pr, nil
 }
 
-// Keys of what authentication tells the observe middleware.
-const (
-	keyClient = "hellogw.client"
-	keyMethod = "hellogw.method"
-)
-
 // authState is how far a request's authentication got before its body was
 // read: decided (a principal, or an error), or waiting for the envelope's
 // WS-Security header.
@@ -292,8 +286,7 @@ func (g *Gateway) decide(c *gin.Context, p Principal, err *Error) authState {
 		}
 		return authState{decided: true, err: err}
 	}
-	c.Set(keyClient, p.ClientID)
-	c.Set(keyMethod, p.Method)
+	noteCaller(c, p.ClientID, p.Method)
 	// RFC 6750 §3.1: a token (or a legacy client) without the scope.
 	if !slices.Contains(p.Scopes, g.prot.Scope) {
 		c.Header("WWW-Authenticate", `Bearer realm=`+strconv.Quote(g.prot.Realm)+
@@ -337,7 +330,7 @@ func (g *Gateway) invalidToken(c *gin.Context) *Error {
 }
 
 func (g *Gateway) storeFailed(c *gin.Context, err error) *Error {
-	g.log.ErrorContext(c, "authentication could not be checked", "request_id", c.GetString(keyRequestID), "err", err)
+	g.log.ErrorContext(c, "authentication could not be checked", "request_id", requestIDOf(c), "err", err)
 	return errorf(KindUnavailable, "credentials cannot be checked right now")
 }
 
@@ -395,7 +388,7 @@ func (g *Gateway) clientResult(c *gin.Context, id string, p Principal, err error
 		}
 		return Principal{}, e
 	case errors.Is(err, ErrBadCredentials):
-		g.log.WarnContext(c, "authentication failed", "request_id", c.GetString(keyRequestID),
+		g.log.WarnContext(c, "authentication failed", "request_id", requestIDOf(c),
 			"method", method, "client_known", g.prot.clients[id] != nil, "remote", c.ClientIP())
 		if sec != nil {
 			return Principal{}, sec

@@ -46,11 +46,20 @@ func (c *Core) SayHello(firstName *string) (*string, error) {
 // SayHelloContext implements gen.Hello_PortType. It returns an *Error of
 // KindInvalid when firstName breaks the rules of ValidateFirstName.
 func (c *Core) SayHelloContext(_ context.Context, firstName *string) (*string, error) {
-	if err := ValidateFirstName(firstName); err != nil {
+	g, err := c.sayHello(firstName)
+	if err != nil {
 		return nil, err
 	}
-	g := c.greet(*firstName)
 	return &g, nil
+}
+
+// sayHello is SayHelloContext for the gateway's own codecs: no context,
+// no pointer to allocate, and the *Error as such.
+func (c *Core) sayHello(firstName *string) (string, *Error) {
+	if err := ValidateFirstName(firstName); err != nil {
+		return "", err
+	}
+	return c.greet(*firstName), nil
 }
 
 func (c *Core) greet(name string) string {

@@ -79,7 +79,12 @@ type Gateway struct {
 	prot    *protection // nil: sayHello is open
 	timeout time.Duration
 	ready   atomic.Bool
-	parses  chan struct{} // see parseSlot
+	// local is svc when it is the local Core.
+	local *Core
+	// trustsProxies: TrustedProxies is set, so the client address comes
+	// from gin's ClientIP (see remote).
+	trustsProxies bool
+	parses        chan struct{} // see parseSlot
 }
 
 // New builds a gateway. It serves the binding's one operation, at the path
@@ -112,16 +117,18 @@ func New(cfg Config) (*Gateway, error) {
 	}
 
 	g := &Gateway{
-		svc:     cfg.Service,
-		binding: cfg.Binding,
-		frames:  map[*soapVersion]responseFrame{soap11: newResponseFrame(soap11, op), soap12: newResponseFrame(soap12, op)},
-		wsdlDoc: wsdlDoc,
-		openAPI: openAPI,
-		maxBody: cfg.MaxBody,
-		log:     cfg.Logger,
-		readyFn: cfg.Ready,
-		timeout: cfg.StoreTimeout,
-		parses:  make(chan struct{}, runtime.GOMAXPROCS(0)),
+		svc:           cfg.Service,
+		local:         asCore(cfg.Service),
+		binding:       cfg.Binding,
+		frames:        map[*soapVersion]responseFrame{soap11: newResponseFrame(soap11, op), soap12: newResponseFrame(soap12, op)},
+		wsdlDoc:       wsdlDoc,
+		openAPI:       openAPI,
+		maxBody:       cfg.MaxBody,
+		log:           cfg.Logger,
+		readyFn:       cfg.Ready,
+		trustsProxies: len(cfg.TrustedProxies) > 0,
+		timeout:       cfg.StoreTimeout,
+		parses:        make(chan struct{}, runtime.GOMAXPROCS(0)),
 	}
 	if g.timeout <= 0 {
 		g.timeout = DefaultStoreTimeout
@@ -227,7 +234,10 @@ func (g *Gateway) SetReady(ok bool) { g.ready.Store(ok) }
 // travels with the call unless the gateway consumed it itself (HTTP Basic
 // with one of its clients' secrets).
 func (g *Gateway) sayHello(c *gin.Context, caller authState, firstName *string) (string, *Error) {
-	ctx := context.WithValue(c.Request.Context(), requestIDKey{}, c.GetString(keyRequestID))
+	if g.local != nil {
+		return g.local.sayHello(firstName) // it reads nothing from a context: build none
+	}
+	ctx := context.WithValue(c.Request.Context(), requestIDKey{}, requestIDOf(c))
 	if auth := c.GetHeader("Authorization"); auth != "" && caller.p.Method != MethodBasic {
 		ctx = WithAuthorization(ctx, auth)
 	}
@@ -238,7 +248,7 @@ func (g *Gateway) sayHello(c *gin.Context, caller authState, firstName *string) 
 	if err != nil {
 		e := asError(err)
 		if e.Kind == KindInternal {
-			g.log.ErrorContext(c, "sayHello failed", "request_id", c.GetString(keyRequestID), "err", err)
+			g.log.ErrorContext(c, "sayHello failed", "request_id", requestIDOf(c), "err", err)
 		}
 		return "", e
 	}
@@ -265,7 +275,12 @@ func (g *Gateway) handleReady(c *gin.Context) {
 
 // recovered turns a panic in a handler into a 500 problem, logged.
 func (g *Gateway) recovered(c *gin.Context, v any) {
-	g.log.ErrorContext(c, "panic", "request_id", c.GetString(keyRequestID), "panic", v)
+	g.log.ErrorContext(c, "panic", "request_id", requestIDOf(c), "panic", v)
 	writeProblem(c, errorf(KindInternal, "internal error"))
 	c.Abort()
+}
+
+func asCore(svc gen.Hello_PortType) *Core {
+	c, _ := svc.(*Core)
+	return c
 }

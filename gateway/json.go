@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"errors"
+	"net/http"
 	"strings"
 	"unicode/utf8"
 
@@ -34,7 +35,9 @@ func (g *Gateway) handleJSON(c *gin.Context) {
 		writeProblem(c, caller.err)
 		return
 	}
-	body, err := readBody(c.Writer, c.Request, g.maxBody)
+	buf := getBuf()
+	defer putBuf(buf)
+	body, err := readBody(c.Writer, c.Request, g.maxBody, buf)
 	if err != nil {
 		writeProblem(c, asError(err))
 		return
@@ -51,11 +54,11 @@ func (g *Gateway) handleJSON(c *gin.Context) {
 		writeProblem(c, herr)
 		return
 	}
-	out := make([]byte, 0, len(greeting)+16)
-	out = append(out, `{"greeting":`...)
+	buf.Reset() // the body is read: the name is a copy
+	out := append(buf.AvailableBuffer(), `{"greeting":`...)
 	out, _ = jsontext.AppendQuote(out, greeting) // greeting is valid UTF-8: checked by the core or the backend codec
 	out = append(out, '}')
-	c.Data(200, "application/json", out)
+	writeData(c, http.StatusOK, ctJSON, out)
 }
 
 // jsonError says what is wrong with a sayHello body in the API's words,

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -13,6 +14,24 @@ type metrics struct {
 	// clients are the client ids that may be labels: the configured
 	// ones. Any other value would let callers grow the series unbounded.
 	clients map[string]bool
+
+	// series caches each label tuple's counter and histogram, so that a
+	// request costs a map lookup rather than WithLabelValues' hashing,
+	// label checks and vector lookup, twice. The labels are bounded (routes,
+	// wire formats, outcomes, configured clients, methods), and so is the
+	// cache: past maxSeries tuples, WithLabelValues is called as before.
+	mu     sync.RWMutex
+	series map[seriesKey]series
+}
+
+// maxSeries bounds the series cache.
+const maxSeries = 1024
+
+type seriesKey struct{ route, wire, outcome, client, method string }
+
+type series struct {
+	requests prometheus.Counter
+	latency  prometheus.Observer
 }
 
 // otherClient is the client label of a caller that is no configured
@@ -22,6 +41,7 @@ const otherClient = "other"
 func newMetrics(reg prometheus.Registerer, clients map[string]bool) (*metrics, error) {
 	m := &metrics{
 		clients: clients,
+		series:  make(map[seriesKey]series),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hellogw_requests_total",
 			Help: "HTTP requests by route, wire format (soap11, soap12, json, wsdl, http), outcome (ok or the error kind), " +
@@ -51,6 +71,26 @@ func (m *metrics) observe(route, wire, outcome, client, method string, d time.Du
 	if client != "" && !m.clients[client] {
 		client = otherClient
 	}
-	m.requests.WithLabelValues(route, wire, outcome, client, method).Inc()
-	m.latency.WithLabelValues(route, wire).Observe(d.Seconds())
+	s := m.seriesFor(seriesKey{route, wire, outcome, client, method})
+	s.requests.Inc()
+	s.latency.Observe(d.Seconds())
+}
+
+func (m *metrics) seriesFor(k seriesKey) series {
+	m.mu.RLock()
+	s, ok := m.series[k]
+	m.mu.RUnlock()
+	if ok {
+		return s
+	}
+	s = series{
+		requests: m.requests.WithLabelValues(k.route, k.wire, k.outcome, k.client, k.method),
+		latency:  m.latency.WithLabelValues(k.route, k.wire),
+	}
+	m.mu.Lock()
+	if len(m.series) < maxSeries {
+		m.series[k] = s
+	}
+	m.mu.Unlock()
+	return s
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -13,46 +14,78 @@ import (
 	"github.com/hellogw/hellogw/internal/reqlog"
 )
 
-// Keys of what a request's handlers tell the observe middleware.
-const (
-	keyRequestID = "hellogw.request_id"
-	keyWire      = "hellogw.wire"
-	keyError     = "hellogw.error"
-)
-
 // headerRequestID carries the request id in and out.
 const headerRequestID = "X-Request-Id"
 
+// reqState is what a request's handlers tell the observe middleware, in
+// one pooled struct rather than gin's Keys map, which costs a map and a
+// boxed value per note on every request. It reaches the handlers as the
+// gin.ResponseWriter they write to (see stateOf): gin.Context has no other
+// per-request field to carry it.
+type reqState struct {
+	gin.ResponseWriter
+	id     string
+	wire   string
+	err    *Error
+	client string // the authenticated client id, "" when none
+	method string // how the caller authenticated (MethodBearer…), "" when it did not
+}
+
+var statePool = sync.Pool{New: func() any { return new(reqState) }}
+
+// stateOf returns the request's state. Outside observe (a handler called
+// on its own) there is none, and notes go nowhere.
+func stateOf(c *gin.Context) *reqState {
+	if s, ok := c.Writer.(*reqState); ok {
+		return s
+	}
+	return &reqState{}
+}
+
+// requestIDOf returns the request's id.
+func requestIDOf(c *gin.Context) string { return stateOf(c).id }
+
 // noteWire records which wire format the request spoke.
-func noteWire(c *gin.Context, wire string) { c.Set(keyWire, wire) }
+func noteWire(c *gin.Context, wire string) { stateOf(c).wire = wire }
+
+// noteCaller records who the caller proved to be, and how.
+func noteCaller(c *gin.Context, client, method string) {
+	st := stateOf(c)
+	st.client, st.method = client, method
+}
 
 // noteError records the error a request ended in, for its log line and
 // the outcome label.
-func noteError(c *gin.Context, err *Error) { c.Set(keyError, err) }
+func noteError(c *gin.Context, err *Error) { stateOf(c).err = err }
 
 // observe gives each request an id, and when it is done writes its one log
 // line and its metrics. Probes (/healthz, /readyz, /metrics) log at debug
 // level so that a scraper does not drown the log.
 func (g *Gateway) observe(c *gin.Context) {
 	start := time.Now()
-	id := requestID(c.GetHeader(headerRequestID))
-	c.Set(keyRequestID, id)
-	c.Header(headerRequestID, id)
+	st := statePool.Get().(*reqState)
+	*st = reqState{ResponseWriter: c.Writer, id: requestID(c.Request.Header[headerRequestID])}
+	// Set, not Add: the header key is canonical, and the value one slice.
+	c.Writer.Header()[headerRequestID] = []string{st.id}
+	c.Writer = st
 
 	c.Next()
 
-	elapsed := time.Since(start)
+	c.Writer = st.ResponseWriter
+	id, wire, ferr, client, method := st.id, st.wire, st.err, st.client, st.method
+	*st = reqState{}
+	statePool.Put(st)
+	end := time.Now()
+	elapsed := end.Sub(start)
 	route := c.FullPath()
 	if route == "" {
 		route = "unmatched"
 	}
-	wire := c.GetString(keyWire)
 	if wire == "" {
 		wire = "http"
 	}
 	outcome, level, errMsg := "ok", slog.LevelInfo, ""
-	if err, ok := c.Get(keyError); ok {
-		e := err.(*Error)
+	if e := ferr; e != nil {
 		outcome, errMsg = e.Kind.String(), e.Message
 		if !e.Kind.clientFault() {
 			level = slog.LevelWarn
@@ -70,12 +103,15 @@ func (g *Gateway) observe(c *gin.Context) {
 	case "/healthz", "/readyz", "/metrics":
 		level = slog.LevelDebug
 	}
-	client, method := c.GetString(keyClient), c.GetString(keyMethod)
 	if method == "" {
 		method = MethodNone
 	}
 	g.metrics.observe(route, wire, outcome, client, method, elapsed)
-	if !g.log.Enabled(c, level) {
+	// The record goes to the handler directly: Logger.LogAttrs would read
+	// the clock again and call runtime.Callers for a source no handler
+	// here writes.
+	h := g.log.Handler()
+	if !h.Enabled(c, level) {
 		return
 	}
 	var buf [12]slog.Attr // on the stack: a log line costs no slice allocation
@@ -87,7 +123,7 @@ func (g *Gateway) observe(c *gin.Context) {
 		slog.String("wire", wire),
 		slog.String("outcome", outcome),
 		slog.Duration("duration", elapsed),
-		slog.String("remote", c.ClientIP()),
+		slog.String("remote", g.remote(c)),
 		slog.String("auth", method),
 	)
 	if client != "" {
@@ -96,7 +132,9 @@ func (g *Gateway) observe(c *gin.Context) {
 	if errMsg != "" {
 		attrs = append(attrs, slog.String("error", errMsg))
 	}
-	g.log.LogAttrs(c, level, "request", attrs...)
+	r := slog.NewRecord(end, level, "request", 0)
+	r.AddAttrs(attrs...)
+	_ = h.Handle(c, r) // a log line that cannot be written has nowhere to be reported
 }
 
 // Request ids: a caller's own id when it looks like one, else this
@@ -112,9 +150,10 @@ func newIDPrefix() string {
 	return hex.EncodeToString(b) + "-"
 }
 
-func requestID(given string) string {
-	if validRequestID(given) {
-		return given
+// requestID takes the values of the request's X-Request-Id header.
+func requestID(given []string) string {
+	if len(given) > 0 && validRequestID(given[0]) {
+		return given[0]
 	}
 	return idPrefix + strconv.FormatUint(idCounter.Add(1), 36)
 }
@@ -132,4 +171,15 @@ func validRequestID(s string) bool {
 		}
 	}
 	return true
+}
+
+// remote is the caller's address for the log line: gin's ClientIP when
+// proxies are trusted (it reads X-Forwarded-For from them), else the
+// connection's address as Go's listener wrote it, which ClientIP would
+// only parse and print again, two allocations for the same text.
+func (g *Gateway) remote(c *gin.Context) string {
+	if g.trustsProxies {
+		return c.ClientIP()
+	}
+	return c.RemoteIP()
 }

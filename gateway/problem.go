@@ -43,7 +43,7 @@ func writeProblem(c *gin.Context, err *Error) {
 		Title:     http.StatusText(status),
 		Status:    status,
 		Detail:    err.Message,
-		RequestID: c.GetString(keyRequestID),
+		RequestID: requestIDOf(c),
 	})
-	c.Data(status, "application/problem+json", body)
+	writeData(c, status, ctProblem, body)
 }

@@ -11,7 +11,8 @@ import (
 // once per operation and version from the WSDL binding, so that answering
 // is two copies and an escape.
 type responseFrame struct {
-	head, tail string
+	head, tail  string
+	contentType []string // the Content-Type header value
 }
 
 // newResponseFrame lays out the rpc response for op (SOAP 1.1 §7.1, WSDL
@@ -49,8 +50,9 @@ func newResponseFrame(v *soapVersion, op wsdl.Operation) responseFrame {
 	}
 	head.WriteString(`>`)
 	return responseFrame{
-		head: head.String(),
-		tail: `</` + op.OutputPart + `></ns1:` + op.ResponseName + `></` + env + `:Body></` + env + `:Envelope>`,
+		contentType: []string{v.contentType},
+		head:        head.String(),
+		tail:        `</` + op.OutputPart + `></ns1:` + op.ResponseName + `></` + env + `:Body></` + env + `:Envelope>`,
 	}
 }
 

@@ -1,17 +1,13 @@
 package gateway
 
 import (
-	"bytes"
 	"context"
 	"mime"
 	"net/http"
 	"strings"
-	"sync"
 
 	"github.com/gin-gonic/gin"
 )
-
-var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // handlePort serves POST on the port address (SOAP 1.1 HTTP binding §6,
 // SOAP 1.2 part 2 §7). The content type picks the codec: SOAP 1.1
@@ -19,8 +15,8 @@ var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // parameter) or, for JSON clients that post to the base URL, JSON.
 func (g *Gateway) handlePort(c *gin.Context) {
 	media := strings.ToLower(c.ContentType())
-	params := mediaParams(c.GetHeader("Content-Type"))
-	v, action := soap11, c.GetHeader("SOAPAction")
+	params := cachedMediaParams(c.GetHeader("Content-Type"))
+	v, action := soap11, soapAction(c.Request.Header)
 	switch {
 	case media == "application/soap+xml":
 		v, action = soap12, params["action"]
@@ -39,21 +35,28 @@ func (g *Gateway) handlePort(c *gin.Context) {
 		g.writeFault(c, v, caller.err)
 		return
 	}
-	body, err := readBody(c.Writer, c.Request, g.maxBody)
+	buf := getBuf()
+	defer putBuf(buf)
+	body, err := readBody(c.Writer, c.Request, g.maxBody, buf)
 	if err != nil {
 		g.writeFault(c, v, asError(err))
 		return
 	}
-	release, ferr := g.parseSlot(c.Request.Context())
-	if ferr != nil {
-		g.writeFault(c, v, ferr)
-		return
-	}
-	v, call, ferr := decodeEnvelope(body, params["charset"], v, action, g.binding.Operations)
-	release()
-	if ferr != nil {
-		g.writeFault(c, v, ferr)
-		return
+	fv, call, fast := fastEnvelope(body, params["charset"], action, g.binding.Operations)
+	if fast {
+		v = fv
+	} else {
+		release, ferr := g.parseSlot(c.Request.Context())
+		if ferr != nil {
+			g.writeFault(c, v, ferr)
+			return
+		}
+		v, call, ferr = decodeEnvelope(body, params["charset"], v, action, g.binding.Operations)
+		release()
+		if ferr != nil {
+			g.writeFault(c, v, ferr)
+			return
+		}
 	}
 	if caller = g.authenticateEnvelope(c, caller, call.security); caller.err != nil {
 		g.writeFault(c, v, caller.err)
@@ -65,11 +68,20 @@ func (g *Gateway) handlePort(c *gin.Context) {
 		return
 	}
 	noteWire(c, v.name)
-	b := bufPool.Get().(*bytes.Buffer)
-	defer bufPool.Put(b)
-	b.Reset()
-	g.frames[v].append(b, greeting)
-	c.Data(http.StatusOK, v.contentType, b.Bytes())
+	buf.Reset() // the body is read: everything kept from it is a copy
+	f := g.frames[v]
+	f.append(buf, greeting)
+	writeData(c, http.StatusOK, f.contentType, buf.Bytes())
+}
+
+// soapAction returns the SOAPAction header (SOAP 1.1 §6.1.1). The map is
+// read with the key in canonical form: Header.Get("SOAPAction") would
+// canonicalise it, a new string, on every request.
+func soapAction(h http.Header) string {
+	if v := h["Soapaction"]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 // mediaParams returns the parameters of a Content-Type (RFC 9110 §8.3.1),
@@ -108,8 +120,8 @@ func (g *Gateway) parseSlot(ctx context.Context) (release func(), err *Error) {
 func (g *Gateway) writeFault(c *gin.Context, v *soapVersion, err *Error) {
 	noteWire(c, v.name)
 	noteError(c, err)
-	b := bufPool.Get().(*bytes.Buffer)
-	defer bufPool.Put(b)
+	b := getBuf()
+	defer putBuf(b)
 	b.Reset()
 	v.appendFault(b, err)
 	c.Data(faultStatus(err.Kind), v.contentType, b.Bytes())

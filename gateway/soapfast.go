@@ -203,31 +203,50 @@ func (s *fastScan) spaceThen() bool { s.space(); return true }
 
 // name reads a qualified name: NCName or NCName:NCName, in ASCII.
 func (s *fastScan) name() (prefix, local string, ok bool) {
-	start, colon := s.i, -1
-	for s.i < len(s.b) && s.i-start <= fastMaxName {
-		c := s.b[s.i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_':
-		case c >= '0' && c <= '9', c == '-', c == '.':
-			if s.i == start || s.i == colon+1 {
+	b, start := s.b, s.i
+	i, colon := start, -1
+	for ; i < len(b) && i-start <= fastMaxName; i++ {
+		switch class := nameByte[b[i]]; {
+		case class == nameStart:
+		case class == nameChar:
+			if i == start || i == colon+1 {
 				return "", "", false
 			}
-		case c == ':' && colon < 0 && s.i > start:
-			colon = s.i
+		case b[i] == ':' && colon < 0 && i > start:
+			colon = i
 		default:
 			goto done
 		}
-		s.i++
 	}
 done:
-	if s.i == start || s.i-start > fastMaxName || s.i == colon+1 {
+	s.i = i
+	if i == start || i-start > fastMaxName || i == colon+1 {
 		return "", "", false
 	}
 	if colon < 0 {
-		return "", s.b[start:s.i], true
+		return "", b[start:i], true
 	}
-	return s.b[start:colon], s.b[colon+1 : s.i], true
+	return b[start:colon], b[colon+1 : i], true
 }
+
+// nameByte classifies the ASCII bytes of an NCName (Namespaces in XML §3):
+// those that may start one, and those that may only follow.
+var nameByte = func() (t [256]uint8) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = nameStart, nameStart
+	}
+	t['_'] = nameStart
+	for c := '0'; c <= '9'; c++ {
+		t[c] = nameChar
+	}
+	t['-'], t['.'] = nameChar, nameChar
+	return t
+}()
+
+const (
+	nameStart = 1
+	nameChar  = 2
+)
 
 // eqValue reads Eq and a quoted attribute value of printable ASCII other
 // than '<' and '&' (no references, no normalisation to do).
@@ -241,20 +260,18 @@ func (s *fastScan) eqValue() (string, bool) {
 	if s.i == len(s.b) || s.b[s.i] != '"' && s.b[s.i] != '\'' {
 		return "", false
 	}
-	q := s.b[s.i]
-	s.i++
-	start := s.i
-	for s.i < len(s.b) && s.b[s.i] != q {
-		if c := s.b[s.i]; c < 0x20 || c > 0x7E || c == '<' || c == '&' {
-			return "", false
-		}
-		s.i++
-	}
-	if s.i == len(s.b) {
+	end := strings.IndexByte(s.b[s.i+1:], s.b[s.i])
+	if end < 0 {
 		return "", false
 	}
-	s.i++
-	return s.b[start : s.i-1], true
+	val := s.b[s.i+1 : s.i+1+end]
+	for i := 0; i < len(val); i++ {
+		if c := val[i]; c < 0x20 || c > 0x7E || c == '<' || c == '&' {
+			return "", false
+		}
+	}
+	s.i += end + 2
+	return val, true
 }
 
 // startTag reads a start tag: its namespace declarations go into scope,

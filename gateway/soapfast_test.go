@@ -154,3 +154,18 @@ func TestSOAPFastPathCaptures(t *testing.T) {
 		t.Errorf("only %d real-client captures in cases.json", captures)
 	}
 }
+
+func BenchmarkSOAPFastPath(b *testing.B) {
+	body, err := os.ReadFile("../testdata/envelopes/php-wsdl-ada.xml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ops := helloOps(b)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, ok := fastEnvelope(body, "utf-8", `"sayHello"`, ops); !ok {
+			b.Fatal("not read")
+		}
+	}
+}

@@ -165,7 +165,7 @@ func (g *Gateway) usernameToken(c *gin.Context, sec *securityHeader) (Principal,
 	}
 	switch err := g.prot.Nonces.UseNonce(ctx, nonceKey(id, tok.Nonce), expires.Add(g.prot.WSSEWindow)); {
 	case errors.Is(err, ErrNonceUsed):
-		g.log.WarnContext(c, "authentication failed: a nonce used before", "request_id", c.GetString(keyRequestID),
+		g.log.WarnContext(c, "authentication failed: a nonce used before", "request_id", requestIDOf(c),
 			"method", MethodWSSE, "client", id, "remote", c.ClientIP())
 		return Principal{}, securityFault(wsse.ErrFailedAuthentication, "its Nonce was used before")
 	case err != nil:

@@ -62,9 +62,10 @@ type target struct {
 type result struct {
 	rps, cpuUS, busy, waiting float64
 	p99                       time.Duration
+	timeouts                  int // wrk's 2 s timeouts: a server starved of its core
 }
 
-func (r result) ok() bool { return r.busy >= 0.90 && r.waiting <= 0.05 }
+func (r result) ok() bool { return r.busy >= 0.90 && r.waiting <= 0.05 && r.timeouts == 0 }
 
 func main() {
 	flag.Parse()
@@ -178,7 +179,9 @@ func run() error {
 			if err != nil {
 				return err
 			}
-			p99[t.name] = append(p99[t.name], res.p99)
+			if res.ok() {
+				p99[t.name] = append(p99[t.name], res.p99)
+			}
 		}
 	}
 
@@ -227,8 +230,11 @@ func run() error {
 			fmt.Sprintf("%.2f–%.2f", ratios[0], ratios[len(ratios)-1]), median(rps), median(cpu),
 			medianDur(p99[t.name]), allocs[t.bench], t.goal, len(ratios), dropped)
 		verdicts = append(verdicts, verdict(fmt.Sprintf("%s ratio %.2f (median) ≥ %.2f", t.name, median(ratios), t.goal), median(ratios) >= t.goal))
-		lp, gp := medianDur(p99["limit"]), medianDur(p99[t.name])
-		verdicts = append(verdicts, verdict(fmt.Sprintf("%s p99 %s ≤ 2 × limit's %s at %d connections", t.name, gp, lp, *p99Conns), gp <= 2*lp))
+		if lp, gp := medianDur(p99["limit"]), medianDur(p99[t.name]); lp == 0 || gp == 0 {
+			verdicts = append(verdicts, t.name+" p99: not measured (every run dropped)")
+		} else {
+			verdicts = append(verdicts, verdict(fmt.Sprintf("%s p99 %s ≤ 2 × limit's %s at %d connections", t.name, gp, lp, *p99Conns), gp <= 2*lp))
+		}
 		if t.name == "SOAP 1.1" && len(nodeRPS) > 0 {
 			n := median(nodeRPS)
 			fmt.Printf("%-9s %10s %12.0f\n", "node-soap", fmt.Sprintf("%.2f", n/median(limits)), n)
@@ -318,7 +324,7 @@ var (
 	reRPS     = regexp.MustCompile(`(?m)^Requests/sec:\s+([0-9.]+)`)
 	reP99     = regexp.MustCompile(`(?m)^\s+99%\s+([0-9.]+)(us|ms|s)\b`)
 	reNon200  = regexp.MustCompile(`(?m)^non200=(\d+)$`)
-	reSockErr = regexp.MustCompile(`(?m)^\s+(Socket errors|Non-2xx).*$`)
+	reSockErr = regexp.MustCompile(`(?m)^\s+(Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)|Non-2xx.*)$`)
 )
 
 // load runs wrk against t and reads what the server spent meanwhile.
@@ -335,7 +341,14 @@ func load(tmp string, t *target, c int, d time.Duration) (result, error) {
 		return result{}, fmt.Errorf("wrk against %s: %w\n%s", t.url, err, out)
 	}
 	s := string(out)
-	if m := reNon200.FindStringSubmatch(s); m == nil || m[1] != "0" || reSockErr.MatchString(s) {
+	var timeouts int
+	if m := reSockErr.FindStringSubmatch(s); m != nil {
+		if m[2] != "0" || m[3] != "0" || m[4] != "0" || m[5] == "" {
+			return result{}, fmt.Errorf("errors under load against %s:\n%s", t.url, s)
+		}
+		timeouts, _ = strconv.Atoi(m[5])
+	}
+	if m := reNon200.FindStringSubmatch(s); m == nil || m[1] != "0" {
 		return result{}, fmt.Errorf("errors under load against %s:\n%s", t.url, s)
 	}
 	m := reRPS.FindStringSubmatch(s)
@@ -343,7 +356,7 @@ func load(tmp string, t *target, c int, d time.Duration) (result, error) {
 		return result{}, fmt.Errorf("no requests/s in wrk's output:\n%s", s)
 	}
 	rps, _ := strconv.ParseFloat(m[1], 64)
-	r := result{rps: rps, busy: (cpu1 - cpu0).Seconds() / elapsed.Seconds(), waiting: (wait1 - wait0).Seconds() / elapsed.Seconds()}
+	r := result{rps: rps, timeouts: timeouts, busy: (cpu1 - cpu0).Seconds() / elapsed.Seconds(), waiting: (wait1 - wait0).Seconds() / elapsed.Seconds()}
 	if n := rps * d.Seconds(); n > 0 {
 		r.cpuUS = float64((cpu1 - cpu0).Microseconds()) / n
 	}
