@@ -132,9 +132,9 @@ func TestThrottleTarPit(t *testing.T) {
 	assert.GreaterOrEqual(t, elapsed, 3*step, "the third slot is 3 steps away")
 
 	t.Run("KnownAddressSkips", func(t *testing.T) {
-		begin := time.Now()
+		// The queue is full (see NewAddressQueueFull): only an attempt
+		// that skips it can be answered.
 		assert.Equal(t, http.StatusOK, e.introspectFrom(t, demoBasic, owner).StatusCode)
-		assert.Less(t, time.Since(begin), step)
 	})
 	t.Run("NewAddressQueueFull", func(t *testing.T) {
 		resp := e.introspectFrom(t, demoBasic, "192.0.2.2")
