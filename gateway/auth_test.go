@@ -277,6 +277,14 @@ func TestWSSecurity(t *testing.T) {
 			tok.Created = now.Add(-time.Hour).UTC().Format(time.RFC3339)
 			return securityEnvelope(ns, tok)
 		}, 401, "MessageExpired", true},
+		{"OKTimestamp", func(ns string) string {
+			return strings.Replace(digestEnvelope(t, ns, "digest-app", "d-secret", now), "<wsse:UsernameToken>",
+				`<wsu:Timestamp><wsu:Created>`+now.UTC().Format(time.RFC3339)+`</wsu:Created><wsu:Expires>`+now.Add(time.Minute).UTC().Format(time.RFC3339)+`</wsu:Expires></wsu:Timestamp><wsse:UsernameToken>`, 1)
+		}, 200, "", false},
+		{"ErrTimestampExpired", func(ns string) string {
+			return strings.Replace(digestEnvelope(t, ns, "digest-app", "d-secret", now), "<wsse:UsernameToken>",
+				`<wsu:Timestamp><wsu:Expires>`+now.Add(-10*time.Minute).UTC().Format(time.RFC3339)+`</wsu:Expires></wsu:Timestamp><wsse:UsernameToken>`, 1)
+		}, 401, "MessageExpired", true},
 		{"ErrCreatedNoZone", func(ns string) string {
 			tok := wsse.NewUsernameToken("digest-app", "d-secret", false, now)
 			tok.Created = now.UTC().Format("2006-01-02T15:04:05")
