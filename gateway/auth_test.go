@@ -153,6 +153,7 @@ func TestProtectionHTTP(t *testing.T) {
 		{"ErrBasicNotAllowed", basicAuth("text-app", "t-secret"), 401, challenges, 1},
 		{"ErrBasicMalformed", "Basic %%%", 401, challenges, 1},
 		{"ErrBasicNoColon", "Basic " + base64.StdEncoding.EncodeToString([]byte("basic-app")), 401, challenges, 1},
+		{"ErrBasicEmptySecret", basicAuth("basic-app", ""), 401, challenges, 1},
 		{"ErrBasicScope", basicAuth("noscope-app", "n-secret"), 403, []string{`Bearer realm="hellogw", error="insufficient_scope", scope="hello"`}, 0},
 	} {
 		t.Run(tc.desc, func(t *testing.T) {
@@ -299,6 +300,7 @@ func TestWSSecurity(t *testing.T) {
 		{"ErrBadNonce", func(ns string) string {
 			return strings.Replace(digestEnvelope(t, ns, "digest-app", "d-secret", now), `Base64Binary">`, `Base64Binary">!!`, 1)
 		}, 401, "InvalidSecurityToken", true},
+		{"ErrEmptyPassword", func(ns string) string { return securityEnvelope(ns, wsse.UsernameToken{Username: "text-app"}) }, 401, "InvalidSecurityToken", true},
 		{"ErrPasswordType", func(ns string) string {
 			return strings.Replace(securityEnvelope(ns, textOK), wsse.PasswordText, "urn:x#PasswordSaltedHash", 1)
 		}, 401, "UnsupportedSecurityToken", true},

@@ -80,7 +80,7 @@ func readSecurityHeader(h *etree.Element) *securityHeader {
 			created = c
 		}
 	}
-	if user == nil || pass == nil || strings.TrimSpace(user.Text()) == "" {
+	if user == nil || pass == nil || strings.TrimSpace(user.Text()) == "" || pass.Text() == "" {
 		return sec.fail(wsse.ErrInvalidSecurityToken, "the UsernameToken needs a Username and a Password")
 	}
 	sec.token.Username = strings.TrimSpace(user.Text())
