@@ -10,8 +10,8 @@ package main_test
 import (
 	"crypto/tls"
 	"crypto/x509/pkix"
-	"encoding/base64"
 	"encoding/asn1"
+	"encoding/base64"
 	"io"
 	"net/http"
 	"os"
@@ -272,7 +272,9 @@ func TestLegacyClients(t *testing.T) {
 		require.NoError(t, err)
 		proxied := filepath.Join(t.TempDir(), "proxied.yaml")
 		require.NoError(t, os.WriteFile(proxied, append(plainYAML, "trusted_proxies: [127.0.0.1/32]\n"...), 0o600))
-		sf := func(c *testpki.Cert) string { return "Client-Cert: :" + base64.StdEncoding.EncodeToString(c.Cert.Raw) + ":" }
+		sf := func(c *testpki.Cert) string {
+			return "Client-Cert: :" + base64.StdEncoding.EncodeToString(c.Cert.Raw) + ":"
+		}
 		curl := func(gw *clientsGateway, header string) string {
 			res := runClientCommand(t, nil, "curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-H", header,
 				"-H", "Content-Type: application/json", "--data", `{"firstName":"Ada"}`, gw.URL+"/sayHello")
