@@ -198,6 +198,35 @@ users:
 		q.Set("scope", "admin")
 		assert.Equal(t, 303, exchange(t, v, get("/authorize?"+q.Encode()), true).StatusCode, "invalid_scope goes back to the client")
 	})
+
+	// Legacy credentials the config allows are security schemes too, each
+	// an alternative to the token.
+	t.Run("Legacy", func(t *testing.T) {
+		cfg := filepath.Join(t.TempDir(), "hellogw.yaml")
+		require.NoError(t, os.WriteFile(cfg, []byte(`
+sayhello: {require_token: true}
+clients:
+  - id: legacy
+    secret: legacy-secret
+    grant_types: [client_credentials]
+    scopes: [hello]
+    legacy: {basic: true, tls_thumbprint: 0000000000000000000000000000000000000000000000000000000000000000}
+`), 0o600))
+		g := startInProcess(t, "-config", cfg)
+		v, doc := served(t, g.URL)
+		schemes := doc["components"].(map[string]any)["securitySchemes"].(map[string]any)
+		assert.Equal(t, "basic", schemes["legacyBasic"].(map[string]any)["scheme"])
+		assert.Equal(t, "mutualTLS", schemes["legacyMutualTLS"].(map[string]any)["type"])
+		op := doc["paths"].(map[string]any)["/sayHello"].(map[string]any)["post"].(map[string]any)
+		assert.Equal(t, []any{
+			map[string]any{"oauth2": []any{"hello"}}, map[string]any{"legacyBasic": []any{}}, map[string]any{"legacyMutualTLS": []any{}},
+		}, op["security"])
+		req, err := http.NewRequest(http.MethodPost, g.URL+"/sayHello", strings.NewReader(`{"firstName":"Ada"}`))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		req.SetBasicAuth("legacy", "legacy-secret")
+		assert.Equal(t, 200, exchange(t, v, req, true).StatusCode)
+	})
 }
 
 func keys(m any) []string {

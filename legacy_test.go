@@ -11,6 +11,7 @@ import (
 	"crypto/tls"
 	"crypto/x509/pkix"
 	"encoding/asn1"
+	"encoding/base64"
 	"io"
 	"net/http"
 	"os"
@@ -263,6 +264,31 @@ func TestLegacyClients(t *testing.T) {
 		wantRefused(t, runClientCommand(t, env, node(p.unknownFs)...), "FAULT")
 		wantRefused(t, runClientCommand(t, env, node(p.noScope)...), "FAULT")
 		logged(t, gw, "mtls", "cert-dn")
+	})
+	// Behind a proxy that terminated TLS: the certificate in its
+	// Client-Cert header (RFC 9440) counts from a trusted proxy only.
+	t.Run("Curl/TrustedProxy", func(t *testing.T) {
+		plainYAML, err := os.ReadFile(plainCfg)
+		require.NoError(t, err)
+		proxied := filepath.Join(t.TempDir(), "proxied.yaml")
+		require.NoError(t, os.WriteFile(proxied, append(plainYAML, "trusted_proxies: [127.0.0.1/32]\n"...), 0o600))
+		sf := func(c *testpki.Cert) string {
+			return "Client-Cert: :" + base64.StdEncoding.EncodeToString(c.Cert.Raw) + ":"
+		}
+		curl := func(gw *clientsGateway, header string) string {
+			res := runClientCommand(t, nil, "curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-H", header,
+				"-H", "Content-Type: application/json", "--data", `{"firstName":"Ada"}`, gw.URL+"/sayHello")
+			require.Equal(t, 0, res.code, "%s", res)
+			return res.stdout
+		}
+		trusted := startClientsGateway(t, "-config", proxied, "-store", filepath.Join(t.TempDir(), "hellogw.db"))
+		assert.Equal(t, "200", curl(trusted, sf(p.pinned)))
+		assert.Equal(t, "401", curl(trusted, sf(p.unknown)))
+		assert.Equal(t, "403", curl(trusted, sf(p.pinnedNoScope)))
+		assert.Equal(t, "401", curl(trusted, "Client-Cert: :bm90IGEgY2VydGlmaWNhdGU=:"))
+		logged(t, trusted, "mtls", "cert-pinned")
+		_, untrusted := plain(t)
+		assert.Equal(t, "401", curl(untrusted, sf(p.pinned)), "from a peer that is no trusted proxy the header is ignored")
 	})
 	t.Run("Curl/Certificate", func(t *testing.T) {
 		_, gw := secure(t)

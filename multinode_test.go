@@ -164,20 +164,7 @@ func TestMultiNodeThrottle(t *testing.T) {
 // introspectAs posts an introspection request authenticated as id and
 // secret, and returns the status.
 func introspectAs(t *testing.T, base, id, secret string) int {
-	req, err := http.NewRequest(http.MethodPost, base+"/oauth/introspect", strings.NewReader("token=x"))
-	if err != nil {
-		t.Error(err)
-		return 0
-	}
-	req.SetBasicAuth(id, secret)
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Error(err)
-		return 0
-	}
-	resp.Body.Close()
-	return resp.StatusCode
+	return postForm(t, base+"/oauth/introspect", id, secret, "token=x")
 }
 
 // redeem posts an authorization_code grant and returns the status.
@@ -186,12 +173,18 @@ func redeem(t *testing.T, base, code, verifier string) int {
 		"grant_type": {"authorization_code"}, "code": {code}, "code_verifier": {verifier},
 		"redirect_uri": {"http://127.0.0.1:9999/callback"},
 	}
-	req, err := http.NewRequest(http.MethodPost, base+"/odfksdlfksld345345fdgdfg3453", strings.NewReader(form.Encode()))
+	return postForm(t, base+"/odfksdlfksld345345fdgdfg3453", "demo-app", "demo-secret", form.Encode())
+}
+
+// postForm posts form to target with HTTP Basic client credentials and
+// returns the status; it may run outside the test's goroutine.
+func postForm(t *testing.T, target, id, secret, form string) int {
+	req, err := http.NewRequest(http.MethodPost, target, strings.NewReader(form))
 	if err != nil {
 		t.Error(err)
 		return 0
 	}
-	req.SetBasicAuth("demo-app", "demo-secret")
+	req.SetBasicAuth(id, secret)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

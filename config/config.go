@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -264,7 +265,42 @@ func (cfg *Config) validate() error {
 	if k := len(cfg.SessionKey); k > 0 && k < minSessionKey {
 		return bad("session_key", "is %d characters; use at least %d (hellogw hash-secret -generate makes one)", k, minSessionKey)
 	}
-	return cfg.checkMigration()
+	if err := cfg.checkMigration(); err != nil {
+		return err
+	}
+	return cfg.checkMinting()
+}
+
+// checkMinting checks that every client an upstream identity of kind bearer
+// would mint tokens for may use the client_credentials grant, which minted
+// tokens are tokens of: mint_for's, and each client with a legacy
+// credential. Otherwise its callers would fail on every call.
+func (cfg *Config) checkMinting() error {
+	clients := cfg.OAuth.Clients
+	for _, up := range []struct {
+		name string
+		id   Identity
+	}{{"backend", cfg.Backend.Identity}, {"shadow", cfg.Shadow.Identity}} {
+		name, id := up.name, up.id
+		if id.Kind != IdentityBearer {
+			continue
+		}
+		if id.MintFor != "" {
+			i := slices.IndexFunc(clients, func(c oauth.Client) bool { return c.ID == id.MintFor })
+			if i < 0 {
+				return bad(name+".identity.mint_for", "%q is not among the clients", id.MintFor)
+			}
+			if !slices.Contains(clients[i].GrantTypes, oauth.GrantClientCredentials) {
+				return bad(fmt.Sprintf("clients[%d].grant_types", i), "must list client_credentials: %s.identity.mint_for mints tokens of %q with that grant", name, id.MintFor)
+			}
+		}
+		for i, c := range clients {
+			if c.Legacy != (oauth.Legacy{}) && !slices.Contains(c.GrantTypes, oauth.GrantClientCredentials) {
+				return bad(fmt.Sprintf("clients[%d].grant_types", i), "must list client_credentials: %s.identity mints tokens of %q with that grant for its legacy callers", name, c.ID)
+			}
+		}
+	}
+	return nil
 }
 
 // positive is the message for a setting that must be above zero.

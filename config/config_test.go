@@ -76,6 +76,9 @@ shadow:
 	t.Run("OKIdentity", func(t *testing.T) {
 		t.Setenv("TEST_LEGACY_PASSWORD", "from-env")
 		cfg, err := load(t, `
+clients:
+  - {id: gateway, secret: s, grant_types: [client_credentials]}
+  - {id: old, secret: s, grant_types: [client_credentials], legacy: {basic: true}}
 backend:
   kind: soap
   url: http://legacy.example/SayHello/
@@ -123,6 +126,9 @@ shadow:
 		{"ErrIdentityBearerPassword", "shadow: {kind: json, url: 'http://x/', identity: {kind: bearer, password: p}}", "username and password are for kind basic or wsse"},
 		{"ErrIdentityMintFor", "backend: {kind: soap, url: 'http://x/', identity: {kind: basic, username: u, password: p, mint_for: c}}", "backend.identity.mint_for: is for kind bearer"},
 		{"ErrIdentityPasswordType", "backend: {kind: soap, url: 'http://x/', identity: {kind: wsse, username: u, password: p, password_type: md5}}", "text or digest"},
+		{"ErrMintForUnknown", "backend: {kind: json, url: 'http://x/', identity: {kind: bearer, mint_for: nobody}}", `"nobody" is not among the clients`},
+		{"ErrMintForGrant", "clients: [{id: gw, secret: s, redirect_uris: ['http://x/cb']}]\nbackend: {kind: json, url: 'http://x/', identity: {kind: bearer, mint_for: gw}}", "clients[0].grant_types: must list client_credentials"},
+		{"ErrLegacyGrant", "clients: [{id: old, secret: s, redirect_uris: ['http://x/cb'], legacy: {basic: true}}]\nshadow: {kind: json, url: 'http://x/', identity: {kind: bearer}}", `shadow.identity mints tokens of "old"`},
 	} {
 		t.Run(tc.desc, func(t *testing.T) {
 			_, err := load(t, tc.yaml)

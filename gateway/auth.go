@@ -340,7 +340,7 @@ func (g *Gateway) storeFailed(c *gin.Context, err error) *Error {
 func (g *Gateway) basic(c *gin.Context, cred string) (Principal, *Error) {
 	raw, err := base64.StdEncoding.DecodeString(cred)
 	id, secret, ok := strings.Cut(string(raw), ":")
-	if err != nil || !ok || id == "" {
+	if err != nil || !ok || id == "" || secret == "" {
 		return g.refused(c, "", MethodBasic, nil, "the Basic credentials are malformed")
 	}
 	if lc := g.prot.clients[id]; lc == nil || !lc.Basic {

@@ -153,6 +153,7 @@ func TestProtectionHTTP(t *testing.T) {
 		{"ErrBasicNotAllowed", basicAuth("text-app", "t-secret"), 401, challenges, 1},
 		{"ErrBasicMalformed", "Basic %%%", 401, challenges, 1},
 		{"ErrBasicNoColon", "Basic " + base64.StdEncoding.EncodeToString([]byte("basic-app")), 401, challenges, 1},
+		{"ErrBasicEmptySecret", basicAuth("basic-app", ""), 401, challenges, 1},
 		{"ErrBasicScope", basicAuth("noscope-app", "n-secret"), 403, []string{`Bearer realm="hellogw", error="insufficient_scope", scope="hello"`}, 0},
 	} {
 		t.Run(tc.desc, func(t *testing.T) {
@@ -277,6 +278,14 @@ func TestWSSecurity(t *testing.T) {
 			tok.Created = now.Add(-time.Hour).UTC().Format(time.RFC3339)
 			return securityEnvelope(ns, tok)
 		}, 401, "MessageExpired", true},
+		{"OKTimestamp", func(ns string) string {
+			return strings.Replace(digestEnvelope(t, ns, "digest-app", "d-secret", now), "<wsse:UsernameToken>",
+				`<wsu:Timestamp><wsu:Created>`+now.UTC().Format(time.RFC3339)+`</wsu:Created><wsu:Expires>`+now.Add(time.Minute).UTC().Format(time.RFC3339)+`</wsu:Expires></wsu:Timestamp><wsse:UsernameToken>`, 1)
+		}, 200, "", false},
+		{"ErrTimestampExpired", func(ns string) string {
+			return strings.Replace(digestEnvelope(t, ns, "digest-app", "d-secret", now), "<wsse:UsernameToken>",
+				`<wsu:Timestamp><wsu:Expires>`+now.Add(-10*time.Minute).UTC().Format(time.RFC3339)+`</wsu:Expires></wsu:Timestamp><wsse:UsernameToken>`, 1)
+		}, 401, "MessageExpired", true},
 		{"ErrCreatedNoZone", func(ns string) string {
 			tok := wsse.NewUsernameToken("digest-app", "d-secret", false, now)
 			tok.Created = now.UTC().Format("2006-01-02T15:04:05")
@@ -291,6 +300,7 @@ func TestWSSecurity(t *testing.T) {
 		{"ErrBadNonce", func(ns string) string {
 			return strings.Replace(digestEnvelope(t, ns, "digest-app", "d-secret", now), `Base64Binary">`, `Base64Binary">!!`, 1)
 		}, 401, "InvalidSecurityToken", true},
+		{"ErrEmptyPassword", func(ns string) string { return securityEnvelope(ns, wsse.UsernameToken{Username: "text-app"}) }, 401, "InvalidSecurityToken", true},
 		{"ErrPasswordType", func(ns string) string {
 			return strings.Replace(securityEnvelope(ns, textOK), wsse.PasswordText, "urn:x#PasswordSaltedHash", 1)
 		}, 401, "UnsupportedSecurityToken", true},

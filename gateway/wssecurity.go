@@ -21,9 +21,10 @@ const maxNonce = 256
 // securityHeader is what a wsse:Security header block targeted at the
 // gateway holds: a UsernameToken, or the §12 fault found reading it.
 type securityHeader struct {
-	token  wsse.UsernameToken
-	fault  *wsse.Fault
-	detail string // what is wrong, in the gateway's words, with fault
+	token   wsse.UsernameToken
+	expires string // the wsu:Timestamp's Expires, if any
+	fault   *wsse.Fault
+	detail  string // what is wrong, in the gateway's words, with fault
 }
 
 // securityHeaderName is wsse:Security, the one header block the gateway
@@ -35,13 +36,14 @@ var securityHeaderName = xml.Name{Space: wsse.NS, Local: "Security"}
 // block with nothing but a wsu:Timestamp is no credential: nil.
 func readSecurityHeader(h *etree.Element) *securityHeader {
 	var tokens, others int
-	var ut *etree.Element
+	var ut, ts *etree.Element
 	for _, c := range h.ChildElements() {
 		switch {
 		case c.Tag == "UsernameToken" && c.NamespaceURI() == wsse.NS:
 			tokens++
 			ut = c
 		case c.Tag == "Timestamp" && c.NamespaceURI() == wsse.NSUtility:
+			ts = c
 		default:
 			others++
 		}
@@ -60,6 +62,11 @@ func readSecurityHeader(h *etree.Element) *securityHeader {
 	// UsernameToken Profile 1.1 §3.1: Username, Password (Type), Nonce
 	// (EncodingType), wsu:Created; some early clients put Created in wsse.
 	sec := &securityHeader{}
+	if ts != nil {
+		if e := ts.SelectElement("Expires"); e != nil && e.NamespaceURI() == wsse.NSUtility {
+			sec.expires = strings.TrimSpace(e.Text())
+		}
+	}
 	var user, pass, nonce, created *etree.Element
 	for _, c := range ut.ChildElements() {
 		switch ns := c.NamespaceURI(); {
@@ -73,7 +80,7 @@ func readSecurityHeader(h *etree.Element) *securityHeader {
 			created = c
 		}
 	}
-	if user == nil || pass == nil || strings.TrimSpace(user.Text()) == "" {
+	if user == nil || pass == nil || strings.TrimSpace(user.Text()) == "" || pass.Text() == "" {
 		return sec.fail(wsse.ErrInvalidSecurityToken, "the UsernameToken needs a Username and a Password")
 	}
 	sec.token.Username = strings.TrimSpace(user.Text())
@@ -140,6 +147,17 @@ func (g *Gateway) usernameToken(c *gin.Context, sec *securityHeader) (Principal,
 			detail = "its Created is not a dateTime with a time zone"
 		}
 		return g.refused(c, id, MethodWSSE, securityFault(wsse.AsFault(err), detail), "")
+	}
+	// SOAP Message Security 1.1 §10: a message past its Timestamp's
+	// Expires is refused, allowing the window for clock skew.
+	if sec.expires != "" {
+		expires, err := wsse.ParseCreated(sec.expires)
+		switch {
+		case err != nil:
+			return g.refused(c, id, MethodWSSE, securityFault(wsse.ErrInvalidSecurity, "the Timestamp's Expires is not a dateTime with a time zone"), "")
+		case now.After(expires.Add(g.prot.WSSEWindow)):
+			return g.refused(c, id, MethodWSSE, securityFault(wsse.ErrMessageExpired, "its Timestamp has expired"), "")
+		}
 	}
 
 	ctx, cancel := context.WithTimeout(c.Request.Context(), g.timeout)

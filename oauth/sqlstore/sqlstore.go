@@ -162,11 +162,7 @@ func (s *DB) Sweep(ctx context.Context, before time.Time) (int64, error) {
 			return err
 		}
 		for _, table := range swept {
-			res, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE expires_at < $1`, nanos(before))
-			if err != nil {
-				return err
-			}
-			n, err := res.RowsAffected()
+			n, err := affected(tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE expires_at < $1`, nanos(before)))
 			if err != nil {
 				return err
 			}
