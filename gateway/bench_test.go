@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/hellogw/hellogw/gateway"
+	"github.com/hellogw/hellogw/internal/flatlog"
 )
 
 // benchmarkPost measures one request through the whole router: middleware,
@@ -40,8 +41,9 @@ func BenchmarkBaseline(b *testing.B) {
 	benchmarkPost(b, bare, "/sayHello", "application/json", `{"firstName":"Ada"}`)
 }
 
-// withLogs logs as in production, one JSON line per request, to nowhere.
-func withLogs(c *gateway.Config) { c.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil)) }
+// withLogs logs as in production, one JSON line per request through
+// internal/flatlog, to nowhere.
+func withLogs(c *gateway.Config) { c.Logger = slog.New(flatlog.NewJSONHandler(io.Discard, nil)) }
 
 func BenchmarkJSON(b *testing.B) {
 	benchmarkPost(b, newGateway(b, withLogs), "/sayHello", "application/json", `{"firstName":"Ada"}`)

@@ -136,7 +136,7 @@ func (h *Handler) format(b []byte, r slog.Record) ([]byte, bool) {
 	if !r.Time.IsZero() {
 		t := r.Time.Round(0) // strip the monotonic reading, as slog does
 		if h.rep == nil {
-			b, ok = h.appendPair(b, sep, slog.TimeKey, slog.TimeValue(t))
+			b, ok = h.appendPair(b, sep, slog.TimeKey, slog.TimeValue(t), slog.KindTime)
 			sep = h.attrSep()
 		} else {
 			b, sep, ok = h.appendAttr(b, sep, slog.Time(slog.TimeKey, t))
@@ -146,9 +146,9 @@ func (h *Handler) format(b []byte, r slog.Record) ([]byte, bool) {
 		}
 	}
 	if h.rep == nil {
-		b, _ = h.appendPair(b, sep, slog.LevelKey, slog.StringValue(r.Level.String()))
+		b, _ = h.appendPair(b, sep, slog.LevelKey, slog.StringValue(r.Level.String()), slog.KindString)
 		sep = h.attrSep()
-		b, _ = h.appendPair(b, sep, slog.MessageKey, slog.StringValue(r.Message))
+		b, _ = h.appendPair(b, sep, slog.MessageKey, slog.StringValue(r.Message), slog.KindString)
 	} else {
 		if b, sep, ok = h.appendAttr(b, sep, slog.Any(slog.LevelKey, r.Level)); !ok {
 			return b, false
@@ -178,14 +178,22 @@ func (h *Handler) attrSep() string {
 }
 
 // appendAttr is slog's handleState.appendAttr for a flat attribute,
-// ReplaceAttr applied (with no groups: this handler never has any).
+// ReplaceAttr applied (with no groups: this handler never has any). The
+// kind is read once per step: Value.Kind is a type switch.
 func (h *Handler) appendAttr(b []byte, sep string, a slog.Attr) ([]byte, string, bool) {
-	a.Value = a.Value.Resolve()
-	if h.rep != nil && a.Value.Kind() != slog.KindGroup {
-		a = h.rep(nil, a)
+	k := a.Value.Kind()
+	if k == slog.KindLogValuer {
 		a.Value = a.Value.Resolve()
+		k = a.Value.Kind()
 	}
-	if a.Value.Kind() == slog.KindAny {
+	if h.rep != nil && k != slog.KindGroup {
+		a = h.rep(nil, a)
+		if k = a.Value.Kind(); k == slog.KindLogValuer {
+			a.Value = a.Value.Resolve()
+			k = a.Value.Kind()
+		}
+	}
+	if k == slog.KindAny {
 		switch v := a.Value.Any().(type) {
 		case nil:
 			if a.Key == "" {
@@ -194,16 +202,16 @@ func (h *Handler) appendAttr(b []byte, sep string, a slog.Attr) ([]byte, string,
 			return b, sep, false
 		case slog.Level:
 			// Level's MarshalText and MarshalJSON both write its String.
-			a.Value = slog.StringValue(v.String())
+			a.Value, k = slog.StringValue(v.String()), slog.KindString
 		default:
 			return b, sep, false
 		}
 	}
-	b, ok := h.appendPair(b, sep, a.Key, a.Value)
+	b, ok := h.appendPair(b, sep, a.Key, a.Value, k)
 	return b, h.attrSep(), ok
 }
 
-func (h *Handler) appendPair(b []byte, sep, key string, v slog.Value) ([]byte, bool) {
+func (h *Handler) appendPair(b []byte, sep, key string, v slog.Value, k slog.Kind) ([]byte, bool) {
 	b = append(b, sep...)
 	b = h.appendString(b, key)
 	if h.json {
@@ -211,7 +219,7 @@ func (h *Handler) appendPair(b []byte, sep, key string, v slog.Value) ([]byte, b
 	} else {
 		b = append(b, '=')
 	}
-	return h.appendValue(b, v)
+	return h.appendValue(b, v, k)
 }
 
 func (h *Handler) appendString(b []byte, s string) []byte {
@@ -226,8 +234,9 @@ func (h *Handler) appendString(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
-func (h *Handler) appendValue(b []byte, v slog.Value) ([]byte, bool) {
-	switch v.Kind() {
+// appendValue writes v, of kind k.
+func (h *Handler) appendValue(b []byte, v slog.Value, k slog.Kind) ([]byte, bool) {
+	switch k {
 	case slog.KindString:
 		return h.appendString(b, v.String()), true
 	case slog.KindInt64:
