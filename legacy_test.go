@@ -10,7 +10,6 @@ package main_test
 import (
 	"crypto/tls"
 	"crypto/x509/pkix"
-	"encoding/asn1"
 	"encoding/base64"
 	"io"
 	"net/http"
@@ -58,14 +57,6 @@ type legacyPKI struct {
 	pinnedFiles, dnFiles, noScope, unknownFs [3]string // cert, key, both
 }
 
-var (
-	oidDC    = asn1.ObjectIdentifier{0, 9, 2342, 19200300, 100, 1, 25}
-	oidUID   = asn1.ObjectIdentifier{0, 9, 2342, 19200300, 100, 1, 1}
-	oidEmail = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 1}
-	oidOU    = asn1.ObjectIdentifier{2, 5, 4, 11}
-	oidCN    = asn1.ObjectIdentifier{2, 5, 4, 3}
-)
-
 func newLegacyPKI(t *testing.T) *legacyPKI {
 	t.Helper()
 	p := &legacyPKI{dir: t.TempDir(), serverCA: testpki.NewCA(t, "legacy test server CA")}
@@ -75,8 +66,8 @@ func newLegacyPKI(t *testing.T) *legacyPKI {
 	require.NoError(t, os.WriteFile(p.clientCAFile, clientCA.CertPEM(), 0o600))
 	p.pinned = testpki.SelfSigned(t, testpki.Options{})
 	p.dn = clientCA.Issue(t, testpki.Options{Subject: pkix.RDNSequence{
-		{{Type: oidDC, Value: "com"}}, {{Type: oidDC, Value: "example"}}, {{Type: oidOU, Value: "Legacy Apps"}},
-		{{Type: oidUID, Value: "svc42"}}, {{Type: oidEmail, Value: "svc42@example.com"}}, {{Type: oidCN, Value: "Billing"}},
+		{{Type: testpki.OIDDomainComponent, Value: "com"}}, {{Type: testpki.OIDDomainComponent, Value: "example"}}, {{Type: testpki.OIDOrganizationalUnit, Value: "Legacy Apps"}},
+		{{Type: testpki.OIDUserID, Value: "svc42"}}, {{Type: testpki.OIDEmailAddress, Value: "svc42@example.com"}}, {{Type: testpki.OIDCommonName, Value: "Billing"}},
 	}})
 	p.pinnedNoScope = testpki.SelfSigned(t, testpki.Options{})
 	p.unknown = testpki.SelfSigned(t, testpki.Options{})

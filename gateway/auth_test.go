@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/asn1"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -453,32 +452,18 @@ hellogw_requests_total{client="token-app",method="bearer",outcome="ok",route="/s
 
 // doFrom is do from a given peer address, with a string body.
 func doFrom(g http.Handler, remoteAddr, method, path, contentType, body string, headers ...string) *httptest.ResponseRecorder {
-	req := httptest.NewRequest(method, path, strings.NewReader(body))
-	req.RemoteAddr = remoteAddr
-	req.Header.Set("Content-Type", contentType)
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	w := httptest.NewRecorder()
-	g.ServeHTTP(w, req)
-	return w
+	from := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.RemoteAddr = remoteAddr
+		g.ServeHTTP(w, r)
+	})
+	return do(from, method, path, contentType, strings.NewReader(body), headers...)
 }
-
-// Attribute types of the DNs below.
-var (
-	oidDC    = asn1.ObjectIdentifier{0, 9, 2342, 19200300, 100, 1, 25}
-	oidUID   = asn1.ObjectIdentifier{0, 9, 2342, 19200300, 100, 1, 1}
-	oidEmail = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 1}
-	oidO     = asn1.ObjectIdentifier{2, 5, 4, 10}
-	oidOU    = asn1.ObjectIdentifier{2, 5, 4, 11}
-	oidCN    = asn1.ObjectIdentifier{2, 5, 4, 3}
-)
 
 // adSubject is an Active Directory style subject, in certificate order.
 var adSubject = pkix.RDNSequence{
-	{{Type: oidDC, Value: "com"}}, {{Type: oidDC, Value: "example"}},
-	{{Type: oidOU, Value: "Legacy Apps, East"}}, {{Type: oidUID, Value: "svc42"}},
-	{{Type: oidEmail, Value: "svc42@example.com"}}, {{Type: oidCN, Value: "Billing  Service"}},
+	{{Type: testpki.OIDDomainComponent, Value: "com"}}, {{Type: testpki.OIDDomainComponent, Value: "example"}},
+	{{Type: testpki.OIDOrganizationalUnit, Value: "Legacy Apps, East"}}, {{Type: testpki.OIDUserID, Value: "svc42"}},
+	{{Type: testpki.OIDEmailAddress, Value: "svc42@example.com"}}, {{Type: testpki.OIDCommonName, Value: "Billing  Service"}},
 }
 
 func TestParseDN(t *testing.T) {
@@ -600,9 +585,9 @@ func TestMTLS(t *testing.T) {
 		{"ErrUnknownSelfSigned", testpki.SelfSigned(t, testpki.Options{}), 401},
 		{"ErrExpiredPinned", pinnedExpired, 401},
 		{"ErrDNOtherCA", otherCA.Issue(t, testpki.Options{Subject: adSubject}), 401},
-		{"ErrDNUnregistered", ca.Issue(t, testpki.Options{Subject: pkix.RDNSequence{{{Type: oidCN, Value: "Billing Service"}}}}), 401},
+		{"ErrDNUnregistered", ca.Issue(t, testpki.Options{Subject: pkix.RDNSequence{{{Type: testpki.OIDCommonName, Value: "Billing Service"}}}}), 401},
 		{"ErrDNExpired", ca.Issue(t, testpki.Options{Subject: adSubject, NotBefore: time.Now().Add(-48 * time.Hour), NotAfter: time.Now().Add(-time.Hour)}), 401},
-		{"ErrScope", ca.Issue(t, testpki.Options{Subject: pkix.RDNSequence{{{Type: oidCN, Value: "Reader"}}}}), 403},
+		{"ErrScope", ca.Issue(t, testpki.Options{Subject: pkix.RDNSequence{{{Type: testpki.OIDCommonName, Value: "Reader"}}}}), 403},
 	} {
 		t.Run(tc.desc, func(t *testing.T) {
 			resp := call(t, tc.cert)

@@ -18,7 +18,9 @@ import (
 // flight are counted, and the budget holds across nodes sharing the store.
 // Only an attempt that goes on to a check is counted; a refused one changes
 // nothing. A successful attempt is taken back, so the budgets count failures
-// (and attempts still being checked). The keys:
+// (and attempts still being checked); a check cheap enough to run under the
+// records' lock (a secret verified before) is made there instead, and counts
+// nothing if it passes (see begin). The keys:
 //
 //   - (address, account): PairLimit attempts per Window, then 429 from that
 //     address for that account until the window ends;

@@ -11,6 +11,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/hex"
 	"encoding/pem"
 	"math/big"
@@ -42,7 +43,7 @@ type Options struct {
 // NewCA returns a self-signed CA certificate named cn.
 func NewCA(tb testing.TB, cn string) *Cert {
 	tb.Helper()
-	tmpl := template(Options{Subject: pkix.RDNSequence{{{Type: oidCN, Value: cn}}}})
+	tmpl := template(Options{Subject: pkix.RDNSequence{{{Type: OIDCommonName, Value: cn}}}})
 	tmpl.IsCA, tmpl.BasicConstraintsValid = true, true
 	tmpl.KeyUsage = x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature
 	tmpl.ExtKeyUsage = nil
@@ -61,12 +62,21 @@ func SelfSigned(tb testing.TB, o Options) *Cert {
 	return sign(tb, template(o), nil)
 }
 
-var oidCN = []int{2, 5, 4, 3}
+// Attribute types for Options.Subject, among them those of Active
+// Directory style subjects that pkix.Name has no field for.
+var (
+	OIDCommonName         = asn1.ObjectIdentifier{2, 5, 4, 3}
+	OIDOrganization       = asn1.ObjectIdentifier{2, 5, 4, 10}
+	OIDOrganizationalUnit = asn1.ObjectIdentifier{2, 5, 4, 11}
+	OIDDomainComponent    = asn1.ObjectIdentifier{0, 9, 2342, 19200300, 100, 1, 25}
+	OIDUserID             = asn1.ObjectIdentifier{0, 9, 2342, 19200300, 100, 1, 1}
+	OIDEmailAddress       = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 1}
+)
 
 func template(o Options) *x509.Certificate {
 	serial, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 64))
 	if len(o.Subject) == 0 {
-		o.Subject = pkix.RDNSequence{{{Type: oidCN, Value: "test"}}}
+		o.Subject = pkix.RDNSequence{{{Type: OIDCommonName, Value: "test"}}}
 	}
 	if o.NotBefore.IsZero() {
 		o.NotBefore = time.Now().Add(-time.Hour)
