@@ -184,6 +184,20 @@ func TestLegacyClients(t *testing.T) {
 		logged(t, gw, "basic", "perl-basic")
 	})
 
+	// suds hands Basic credentials to urllib, which sends them only after
+	// a 401 offering Basic.
+	t.Run("Suds/Basic", func(t *testing.T) {
+		requireClientTool(t, "python3-suds", "/usr/bin/python3", "-c", "import suds")
+		endpoint, gw := plain(t)
+		suds := func(id, secret string) []string {
+			return []string{"/usr/bin/python3", "testdata/clients/suds_basic.py", endpoint, clientsTestName, id, secret}
+		}
+		wantGreeting(t, runClientCommand(t, nil, suds("perl-basic", "perl-basic-secret")...), clientsTestName)
+		wantRefused(t, runClientCommand(t, nil, suds("perl-basic", "wrong")...), "HTTP 401")
+		wantRefused(t, runClientCommand(t, nil, suds("basic-noscope", "basic-noscope-secret")...), "")
+		logged(t, gw, "basic", "perl-basic")
+	})
+
 	zeep := func(endpoint string, args ...string) []string {
 		return append([]string{"/usr/bin/python3", "testdata/clients/zeep_wsse.py", endpoint}, args...)
 	}
