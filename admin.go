@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -103,8 +104,19 @@ func (m *Main) startAdmin(h http.Handler) (addr string, stop func(ctx context.Co
 		m.Logger.Warn("the admin listener is not on a loopback address: /metrics and /admin/* answer anyone who reaches it, without a token; firewall it or use 127.0.0.1",
 			"admin_addr", ln.Addr().String())
 	}
+	handler := adminOnly(h)
+	if m.Pprof {
+		mux := http.NewServeMux()
+		mux.HandleFunc("/debug/pprof/", pprof.Index) // and the named profiles under it
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		mux.Handle("/", handler)
+		handler = mux
+	}
 	srv := &http.Server{
-		Handler:           adminOnly(h),
+		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,

@@ -43,6 +43,7 @@ var (
 	goBench   = flag.Bool("gobench", true, "run the Go benchmarks for allocs/op")
 	serverCPU = flag.String("server-cpu", "0", "CPU the servers are pinned to")
 	wrkCPU    = flag.String("wrk-cpu", "1", "CPU wrk is pinned to")
+	profile   = flag.String("profile", "", "directory to write CPU profiles of the gateway under load into (soap.prof, json.prof), read from its -pprof")
 )
 
 // The bodies: a PHP SoapClient's envelope (testdata/envelopes/php-wsdl-ada.xml)
@@ -103,7 +104,7 @@ func run() error {
 	if err := command("go", "build", "-o", filepath.Join(tmp, "bareserver"), "./scripts/bareserver").Run(); err != nil {
 		return fmt.Errorf("building the bare server: %w", err)
 	}
-	bareAddr, gwAddr := freeAddr(), freeAddr()
+	bareAddr, gwAddr, adminAddr := freeAddr(), freeAddr(), freeAddr()
 	start := func(name string, args ...string) (*os.Process, error) {
 		cmd := exec.Command("taskset", append([]string{"-c", *serverCPU, name}, args...)...)
 		logf, err := os.Create(filepath.Join(tmp, filepath.Base(name)+".log"))
@@ -121,7 +122,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	gwProc, err := start(*bin, "-addr", gwAddr, "-log-format", "json", "-store", filepath.Join(tmp, "oauth.db"))
+	gwProc, err := start(*bin, "-addr", gwAddr, "-admin-addr", adminAddr, "-pprof", "-log-format", "json", "-store", filepath.Join(tmp, "oauth.db"))
 	if err != nil {
 		return err
 	}
@@ -185,6 +186,15 @@ func run() error {
 		}
 	}
 
+	if *profile != "" {
+		for _, t := range []*target{soap, jsn} {
+			name := map[*target]string{soap: "soap.prof", jsn: "json.prof"}[t]
+			if err := profileUnder(filepath.Join(*profile, name), "http://"+adminAddr, t, loadFor); err != nil {
+				return err
+			}
+		}
+	}
+
 	var nodeRPS []float64
 	if *node {
 		if nodeRPS, err = nodeSoap(tmp, start, loadFor); err != nil {
@@ -200,7 +210,7 @@ func run() error {
 		limits = append(limits, c.before.rps, c.after.rps)
 		limitCPU = append(limitCPU, c.before.cpuUS, c.after.cpuUS)
 	}
-	fmt.Printf("%-9s %10s %12.0f %10.1f %10s %9s\n", "limit", "1", median(limits), median(limitCPU), medianDur(p99["limit"]), allocs["BenchmarkBaseline"])
+	fmt.Printf("%-9s %10s %12.0f %10.1f %10s %9s\n", "limit", "1", median(limits), median(limitCPU), showDur(medianDur(p99["limit"])), allocs["BenchmarkBaseline"])
 	verdicts := []string{}
 	for _, t := range []struct {
 		name, bench string
@@ -228,7 +238,7 @@ func run() error {
 		slices.Sort(ratios)
 		fmt.Printf("%-9s %10s %12.0f %10.1f %10s %9s ≥ %.2f× (%d kept, %d dropped)\n", t.name,
 			fmt.Sprintf("%.2f–%.2f", ratios[0], ratios[len(ratios)-1]), median(rps), median(cpu),
-			medianDur(p99[t.name]), allocs[t.bench], t.goal, len(ratios), dropped)
+			showDur(medianDur(p99[t.name])), allocs[t.bench], t.goal, len(ratios), dropped)
 		verdicts = append(verdicts, verdict(fmt.Sprintf("%s ratio %.2f (median) ≥ %.2f", t.name, median(ratios), t.goal), median(ratios) >= t.goal))
 		if lp, gp := medianDur(p99["limit"]), medianDur(p99[t.name]); lp == 0 || gp == 0 {
 			verdicts = append(verdicts, t.name+" p99: not measured (every run dropped)")
@@ -256,12 +266,12 @@ func verdict(s string, ok bool) string {
 	return "NOT met: " + s
 }
 
-func printRow(round int, name string, r result) {
+func printRow(round any, name string, r result) {
 	note := ""
 	if !r.ok() {
 		note = "dropped: the server did not have its core"
 	}
-	fmt.Printf("%-6d %-9s %12.0f %10.1f %5.0f%% %5.1f%%  %s\n", round, name, r.rps, r.cpuUS, 100*r.busy, 100*r.waiting, note)
+	fmt.Printf("%-6v %-9s %12.0f %10.1f %5.0f%% %5.1f%%  %s\n", round, name, r.rps, r.cpuUS, 100*r.busy, 100*r.waiting, note)
 }
 
 func command(name string, args ...string) *exec.Cmd {
@@ -455,7 +465,7 @@ func nodeSoap(tmp string, start func(string, ...string) (*os.Process, error), lo
 		if err != nil {
 			return nil, err
 		}
-		printRow(0, t.name, r)
+		printRow("-", t.name, r)
 		rps = append(rps, r.rps)
 	}
 	return rps, nil
@@ -472,10 +482,47 @@ func median(xs []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
+// showDur prints a median, or "n/a" when every run was dropped.
+func showDur(d time.Duration) string {
+	if d == 0 {
+		return "n/a"
+	}
+	return d.String()
+}
+
 func medianDur(ds []time.Duration) time.Duration {
 	fs := make([]float64, len(ds))
 	for i, d := range ds {
 		fs[i] = float64(d)
 	}
 	return time.Duration(median(fs)).Round(10 * time.Microsecond)
+}
+
+// profileUnder writes a CPU profile of the gateway taken while wrk loads t.
+func profileUnder(file, admin string, t *target, loadFor func(*target, int, time.Duration) (result, error)) error {
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := loadFor(t, *conns, *duration+2*time.Second)
+		done <- err
+	}()
+	time.Sleep(time.Second)
+	resp, err := http.Get(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", admin, int(duration.Seconds())))
+	if err == nil {
+		var b bytes.Buffer
+		_, err = b.ReadFrom(resp.Body)
+		resp.Body.Close()
+		if err == nil {
+			err = os.WriteFile(file, b.Bytes(), 0o644)
+		}
+	}
+	if lerr := <-done; err == nil {
+		err = lerr
+	}
+	if err == nil {
+		fmt.Printf("profile of %s under load: %s (go tool pprof -top %s %s)\n", t.name, file, *bin, file)
+	}
+	return err
 }
