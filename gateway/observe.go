@@ -65,14 +65,14 @@ func (g *Gateway) observe(c *gin.Context) {
 	start := time.Now()
 	st := statePool.Get().(*reqState)
 	*st = reqState{ResponseWriter: c.Writer, id: requestID(c.Request.Header[headerRequestID])}
-	// Set, not Add: the header key is canonical, and the value one slice.
+	// Assigned: the key is canonical already, which Header.Set would check again.
 	c.Writer.Header()[headerRequestID] = []string{st.id}
 	c.Writer = st
 
 	c.Next()
 
 	c.Writer = st.ResponseWriter
-	id, wire, ferr, client, method := st.id, st.wire, st.err, st.client, st.method
+	id, wire, err, client, method := st.id, st.wire, st.err, st.client, st.method
 	*st = reqState{}
 	statePool.Put(st)
 	end := time.Now()
@@ -85,9 +85,9 @@ func (g *Gateway) observe(c *gin.Context) {
 		wire = "http"
 	}
 	outcome, level, errMsg := "ok", slog.LevelInfo, ""
-	if e := ferr; e != nil {
-		outcome, errMsg = e.Kind.String(), e.Message
-		if !e.Kind.clientFault() {
+	if err != nil {
+		outcome, errMsg = err.Kind.String(), err.Message
+		if !err.Kind.clientFault() {
 			level = slog.LevelWarn
 		}
 	} else if n, ok := reqlog.Get(c); ok {

@@ -1,8 +1,8 @@
 //go:build ignore
 
 // Command mkenvelopes writes the hand-made envelopes (ok-*, bad-*) and cases.json, byte
-// for byte. The captured client envelopes (php-*, perl-*, node-*) are not generated; their
-// cases are listed here so that cases.json is complete. Run it from the repository root:
+// for byte. The captured client envelopes (php-*, perl-*, node-*, zeep-*, suds-*) are
+// not generated; their cases are listed here so that cases.json is complete. Run it from the repository root:
 //
 //	go run testdata/envelopes/mkenvelopes.go
 package main
@@ -134,6 +134,7 @@ func utf16BE(s string) []byte {
 
 func main() {
 	const php, perl, node = "PHP 8.2.36 ext/soap (SoapClient)", "Perl 5.36 SOAP::Lite 1.27", "node-soap 1.13.0 (Node 20.20.2)"
+	const zeep, suds = "zeep 4.2.1 (Debian python3-zeep, Python 3.11)", "suds 1.1.2 (Debian python3-suds, Python 3.11)"
 	// ---- captured from real clients ----
 	captured("php-wsdl-ada.xml", ctUTF8, saWSDL, false, "", "Ada", "", "", php, "WSDL mode")
 	captured("php-wsdl-unicode.xml", ctUTF8, saWSDL, false, "", U, "", "", php, "WSDL mode")
@@ -157,6 +158,10 @@ func main() {
 	captured("perl-multiref-inplace-ada.xml", ctUTF8, saURI, false, "", "", "Client", "", perl, "same with serializer->multirefinplace(1): firstName is itself the compound id'd element")
 	captured("node-wsdl-ada.xml", ctUTF8, saWSDL, false, "", "Ada", "", "", node, "createClient(WSDL): body element in the WSDL targetNamespace, no xsi:type, no encodingStyle")
 	captured("node-wsdl-unicode.xml", ctUTF8, saWSDL, false, "", U, "", "", node, "node-soap escapes ' and \" as &apos; &quot;")
+	captured("zeep-wsdl-ada.xml", ctUTF8, saWSDL, false, "", "Ada", "", "", zeep, "Client(WSDL).service.sayHello(firstName=name): single-quoted XML declaration, soap-env and ns0 prefixes, no xsi:type")
+	captured("zeep-wsdl-unicode.xml", ctUTF8, saWSDL, false, "", U, "", "", zeep, "zeep escapes only < & >")
+	captured("suds-wsdl-ada.xml", ctUTF8, saWSDL, false, "", "Ada", "", "", suds, "Client(WSDL).service.sayHello(name): an empty SOAP-ENV:Header, the Body under a second prefix (ns3) of the envelope namespace, xsi:type ns1:string")
+	captured("suds-wsdl-unicode.xml", ctUTF8, saWSDL, false, "", U, "", "", suds, "suds escapes ' and \" as &apos; &quot;")
 
 	// ---- hand-made: tolerated ----
 	write("ok-basic.xml", []byte(axis11(declUTF8, "", sayHello(`<firstName xsi:type="xsd:string">`+UX+`</firstName>`))))
