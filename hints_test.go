@@ -32,8 +32,11 @@ func TestAddrHints(t *testing.T) {
 
 // -h lists the subcommands before the flags.
 func TestUsageListsSubcommands(t *testing.T) {
-	var out syncbuf.Buffer
-	assert.Equal(t, 0, NewMain(&out).Main(t.Context(), []string{"-h"}))
+	var out, errOut syncbuf.Buffer
+	m := NewMain(&errOut)
+	m.Stdout = &out
+	assert.Equal(t, 0, m.Main(t.Context(), []string{"-h"}))
+	assert.Empty(t, errOut.String(), "asked for: on standard output")
 	help := out.String()
 	for _, want := range []string{
 		"hellogw [flags]",
@@ -45,6 +48,22 @@ func TestUsageListsSubcommands(t *testing.T) {
 		assert.Contains(t, help, want)
 	}
 	assert.Less(t, strings.Index(help, "hash-secret"), strings.Index(help, "-addr string"), "subcommands first")
+}
+
+// require_token with no clients starts, but says that no one can get a
+// token.
+func TestRequireTokenWithoutClientsWarns(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hellogw.yaml")
+	require.NoError(t, os.WriteFile(path, []byte("sayhello:\n  require_token: true\n"), 0o600))
+	g := startInProcess(t, "-config", path)
+	var warned bool
+	for _, l := range g.lines() {
+		warned = warned || l["level"] == "WARN" && l["msg"] == "sayhello.require_token is on but the config registers no clients, so no one can get a token: add a client under clients (README, Walkthrough; examples/oauth.yaml has one)"
+	}
+	assert.True(t, warned, "%s", g.out)
+	for _, l := range startInProcess(t, "-config", filepath.Join("examples", "oauth.yaml")).lines() {
+		assert.NotEqual(t, "WARN", l["level"], "a client is registered: %v", l)
+	}
 }
 
 // A wildcard -addr without -public-url serves a WSDL that points at

@@ -66,6 +66,9 @@ func (m *Main) Main(ctx context.Context, args []string) int {
 	defer m.logOut.Close()
 	if len(args) > 0 && args[0] == "hash-secret" {
 		if err := m.hashSecret(args[1:]); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return 0
+			}
 			fmt.Fprintln(m.logOut, "hellogw hash-secret:", err)
 			return 2
 		}
@@ -75,6 +78,10 @@ func (m *Main) Main(ctx context.Context, args []string) int {
 		if err := m.perform(ctx, args[1:]); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
 				return 0
+			}
+			if ctx.Err() != nil {
+				fmt.Fprintln(m.logOut, "hellogw perform: interrupted")
+				return 130 // as a shell reports a command ended by SIGINT
 			}
 			fmt.Fprintln(m.logOut, "hellogw perform:", err)
 			return 1
@@ -153,7 +160,6 @@ func NewMain(stderr io.Writer) *Main {
 // ParseFlags reads the flags, each defaulting to its environment variable.
 func (m *Main) ParseFlags(args []string) error {
 	fs := flag.NewFlagSet("hellogw", flag.ContinueOnError)
-	fs.SetOutput(m.logOut)
 	fs.StringVar(&m.Addr, "addr", env("HELLOGW_ADDR", m.Addr), "listen address [HELLOGW_ADDR]")
 	fs.StringVar(&m.PublicURL, "public-url", env("HELLOGW_PUBLIC_URL", ""), "externally visible base URL, as in the WSDL's soap:address (default: from -addr) [HELLOGW_PUBLIC_URL]")
 	fs.StringVar(&m.ConfigPath, "config", env("HELLOGW_CONFIG", ""), "YAML config file (default: the embedded defaults) [HELLOGW_CONFIG]")
@@ -168,7 +174,7 @@ func (m *Main) ParseFlags(args []string) error {
 		fmt.Fprint(fs.Output(), usage)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := m.parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -212,6 +218,24 @@ func (m *Main) ParseFlags(args []string) error {
 		return fmt.Errorf("%s must be text or json, not %q", m.setting("log-format"), m.LogFormat)
 	}
 	return nil
+}
+
+// parse parses args with fs. The usage that -h asks for goes to standard
+// output, so that it can be paged; after a mistake it goes to standard
+// error, and the caller prints the mistake below it.
+func (m *Main) parse(fs *flag.FlagSet, args []string) error {
+	fs.SetOutput(io.Discard) // flag's own report of the mistake: the caller's is enough
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fs.SetOutput(m.Stdout)
+		fs.Usage()
+	case err != nil:
+		fs.SetOutput(m.logOut)
+		fs.Usage()
+	}
+	fs.SetOutput(m.logOut)
+	return err
 }
 
 // usage heads -h: the subcommands, then the flags.
@@ -375,6 +399,10 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	var prot *gateway.Protection
+	if cfg.SayHello.RequireToken && len(cfg.OAuth.Clients) == 0 {
+		m.Logger.Warn("sayhello.require_token is on but the config registers no clients, so no one can get a token: add a client under clients (README, Walkthrough; examples/oauth.yaml has one)",
+			"config", configName(m.ConfigPath))
+	}
 	if cfg.SayHello.RequireToken {
 		if prot, err = protection(cfg, authz, db, m.TLSClientCA != ""); err != nil {
 			return &config.Error{File: configName(m.ConfigPath), Msg: err.Error()}

@@ -72,7 +72,9 @@ func TestMainExitCodes(t *testing.T) {
 	require.NoError(t, os.WriteFile(bad, []byte("greting: typo\n"), 0o600))
 
 	assert.Equal(t, 2, NewMain(&out).Main(t.Context(), []string{"-nope"}))
-	assert.Equal(t, 0, NewMain(&out).Main(t.Context(), []string{"-h"}))
+	help := NewMain(&out)
+	help.Stdout = &out
+	assert.Equal(t, 0, help.Main(t.Context(), []string{"-h"}))
 	db := filepath.Join(t.TempDir(), "hellogw.db")
 	assert.Equal(t, 1, NewMain(&out).Main(t.Context(), []string{"-addr", "127.0.0.1:0", "-store", db, "-config", bad}))
 	assert.Contains(t, out.String(), "hellogw: config "+bad+":1: greting: unknown key; did you mean greeting?\n", "a misspelt key is reported")
@@ -109,9 +111,8 @@ func TestHashSecret(t *testing.T) {
 
 	code, out, _ := run("demo-secret\n")
 	require.Equal(t, 0, code)
-	hash := strings.TrimPrefix(strings.TrimSpace(out), "hash: ")
-	assert.True(t, strings.HasPrefix(hash, "$2"), "a bcrypt hash: %q", out)
-	assert.NoError(t, bcrypt.CompareHashAndPassword([]byte(hash), []byte("demo-secret")))
+	assert.Regexp(t, `^\$2a\$10\$[./A-Za-z0-9]{53}\n$`, out, "the hash alone, to paste or pipe as it is")
+	assert.NoError(t, bcrypt.CompareHashAndPassword([]byte(strings.TrimSpace(out)), []byte("demo-secret")))
 
 	code, out, _ = run("", "-generate")
 	require.Equal(t, 0, code)
@@ -125,4 +126,16 @@ func TestHashSecret(t *testing.T) {
 	code, _, errOut := run("")
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errOut, "no secret on standard input")
+
+	for _, help := range []string{"-h", "-help", "--help"} {
+		code, out, errOut = run("", help)
+		assert.Equal(t, 0, code, "%s asks for the usage: not a mistake", help)
+		assert.Contains(t, out, "usage: hellogw hash-secret", "on standard output")
+		assert.Contains(t, out, "-generate")
+		assert.Empty(t, errOut)
+	}
+	code, out, errOut = run("", "-nope")
+	assert.Equal(t, 2, code)
+	assert.Empty(t, out)
+	assert.True(t, strings.HasSuffix(errOut, "hellogw hash-secret: flag provided but not defined: -nope\n"), "the usage, then the mistake:\n%s", errOut)
 }

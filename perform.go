@@ -12,12 +12,14 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
 
+	"golang.org/x/net/html"
 	"golang.org/x/oauth2"
 )
 
@@ -31,14 +33,14 @@ and a curl command that calls sayHello with the access token.`
 
 // perform is `hellogw perform FLOW [flags]`.
 func (m *Main) perform(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
+	if len(args) == 0 {
 		fmt.Fprintln(m.logOut, performUsage)
-		if len(args) == 0 {
-			return errors.New("name a flow: authorization-code")
-		}
-		return flag.ErrHelp
+		return errors.New("name a flow: authorization-code")
 	}
 	switch args[0] {
+	case "-h", "-help", "--help":
+		// The one flow's usage, with its flags.
+		return m.performAuthorizationCode(ctx, args[:1])
 	case "authorization-code":
 		return m.performAuthorizationCode(ctx, args[1:])
 	default:
@@ -60,20 +62,19 @@ type authCodeFlow struct {
 func (m *Main) performAuthorizationCode(ctx context.Context, args []string) error {
 	var f authCodeFlow
 	fs := flag.NewFlagSet("hellogw perform authorization-code", flag.ContinueOnError)
-	fs.SetOutput(m.logOut)
 	fs.StringVar(&f.endpoint, "endpoint", "http://127.0.0.1:8080", "the gateway's base URL: where its /.well-known/oauth-authorization-server is")
-	fs.StringVar(&f.clientID, "client-id", "demo-app", "the OAuth client (default: the example config's)")
-	fs.StringVar(&f.clientSecret, "client-secret", env("HELLOGW_CLIENT_SECRET", "demo-secret"), "the client's secret (default: the example config's) [HELLOGW_CLIENT_SECRET]")
+	fs.StringVar(&f.clientID, "client-id", "demo-app", "the OAuth client, registered in the gateway's config (the default is examples/oauth.yaml's)")
+	fs.StringVar(&f.clientSecret, "client-secret", env("HELLOGW_CLIENT_SECRET", "demo-secret"), "the client's secret [HELLOGW_CLIENT_SECRET]")
 	fs.StringVar(&f.scope, "scope", "hello", "the scopes to ask for, space-separated")
 	fs.IntVar(&f.port, "port", 0, "the loopback port to receive the redirect on (default: a free one); the client must have http://127.0.0.1:PORT/callback registered, any port being fine for a loopback URI (RFC 8252 §7.3)")
-	fs.BoolVar(&f.open, "open", false, "also open the address in a browser (xdg-open, or $BROWSER)")
-	fs.DurationVar(&f.timeout, "timeout", 5*time.Minute, "how long to wait for the redirect")
+	fs.BoolVar(&f.open, "open", false, "also open the address in a browser: $BROWSER (a command, with arguments if need be; %s stands for the address, else it comes last), or xdg-open")
+	fs.DurationVar(&f.timeout, "timeout", 5*time.Minute, "how long to wait for the redirect (Ctrl-C stops waiting)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), performUsage)
 		fmt.Fprintln(fs.Output())
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := m.parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -144,6 +145,10 @@ func (f authCodeFlow) run(ctx context.Context, out io.Writer) error {
 	state := randomString()
 	verifier := oauth2.GenerateVerifier() // RFC 7636 §4.1
 	authURL := conf.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier))
+	if err := probe(ctx, authURL, f.clientID, redirect); err != nil {
+		_ = ln.Close()
+		return err
+	}
 
 	done := make(chan callback, 1)
 	srv := &http.Server{Handler: callbackHandler(state, md.Issuer, done), ReadHeaderTimeout: 10 * time.Second}
@@ -158,16 +163,29 @@ func (f authCodeFlow) run(ctx context.Context, out io.Writer) error {
 
 	fmt.Fprintf(out, "Open this address in a browser, log in and approve:\n\n  %s\n\n", authURL)
 	fmt.Fprintf(out, "Waiting for the redirect to %s ...\n", redirect)
+	var opened <-chan error // the browser command's exit, with -open
 	if f.open {
-		if err := openBrowser(authURL); err != nil {
+		var err error
+		if opened, err = openBrowser(os.Getenv("BROWSER"), authURL); err != nil {
 			fmt.Fprintf(out, "(could not open a browser: %s; open the address yourself)\n", clean(err.Error()))
 		}
 	}
 	var cb callback
-	select {
-	case cb = <-done:
-	case <-ctx.Done():
-		return fmt.Errorf("no redirect within %s: %w", f.timeout, ctx.Err())
+	for waiting := true; waiting; {
+		select {
+		case cb = <-done:
+			waiting = false
+		case err := <-opened:
+			opened = nil
+			if err != nil {
+				fmt.Fprintf(out, "(could not open a browser: %s; open the address yourself)\n", clean(err.Error()))
+			}
+		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return fmt.Errorf("no redirect within %s: log in and approve in the browser sooner, or give a longer -timeout", f.timeout)
+			}
+			return ctx.Err() // interrupted: Main says so
+		}
 	}
 	if cb.err != nil {
 		return cb.err
@@ -178,6 +196,55 @@ func (f authCodeFlow) run(ctx context.Context, out io.Writer) error {
 	}
 	printTokens(out, tok, f.endpoint)
 	return nil
+}
+
+// probe asks the authorization endpoint for authURL before anyone opens
+// it: a request it refuses outright (an unknown client, a redirect URI that
+// is not registered) is shown as an error page, which a browser never
+// leaves (RFC 6749 §4.1.2.1: no redirect), so waiting for the redirect
+// would only wait for -timeout. The page's heading says what is wrong.
+func probe(ctx context.Context, authURL, clientID, redirect string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, authURL, nil)
+	if err != nil {
+		return err
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("asking the authorization endpoint: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		return nil
+	}
+	return fmt.Errorf("the gateway refuses this sign-in outright (%s): it must know -client-id %s, with %s among its redirect URIs; `make run` serves no clients, `make example` serves demo-app",
+		clean(pageHeading(io.LimitReader(resp.Body, 1<<20))), clientID, redirect)
+}
+
+// pageHeading is the text of an HTML page's first h1, with its title as a
+// fallback.
+func pageHeading(r io.Reader) string {
+	z := html.NewTokenizer(r)
+	var in, title string
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return title
+		case html.StartTagToken:
+			name, _ := z.TagName()
+			in = string(name)
+		case html.EndTagToken:
+			in = ""
+		case html.TextToken:
+			text := strings.TrimSpace(string(z.Text()))
+			switch {
+			case in == "h1" && text != "":
+				return text
+			case in == "title" && title == "":
+				title = text
+			}
+		}
+	}
 }
 
 // callbackHandler answers the redirect on /callback. Anything else that
@@ -301,12 +368,43 @@ func randomString() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// openBrowser opens u with $BROWSER, else xdg-open.
-func openBrowser(u string) error {
-	cmd := exec.Command(env("BROWSER", "xdg-open"), u)
-	if err := cmd.Start(); err != nil {
-		return err
+// openBrowser opens u with browser, the value of $BROWSER: a command with
+// its arguments, %s standing for u (else u comes last), or several such
+// commands separated by colons, the first that starts being used (the
+// convention of sensible-browser and Python's webbrowser). Without one it
+// runs xdg-open. The channel gets the command's exit, an error if it
+// failed: xdg-open fails after starting when it finds no browser.
+func openBrowser(browser, u string) (<-chan error, error) {
+	if strings.TrimSpace(browser) == "" {
+		browser = "xdg-open"
 	}
-	go cmd.Wait() //nolint:errcheck // the browser outlives us or not; either is fine
-	return nil
+	var err error
+	for _, command := range strings.Split(browser, ":") {
+		args := strings.Fields(command)
+		if len(args) == 0 {
+			continue
+		}
+		placed := false
+		for i, a := range args {
+			if strings.Contains(a, "%s") {
+				args[i], placed = strings.ReplaceAll(a, "%s", u), true
+			}
+		}
+		if !placed {
+			args = append(args, u)
+		}
+		cmd := exec.Command(args[0], args[1:]...)
+		if err = cmd.Start(); err != nil {
+			continue
+		}
+		exited := make(chan error, 1)
+		go func() {
+			if err := cmd.Wait(); err != nil {
+				exited <- fmt.Errorf("%s: %w", args[0], err)
+			}
+			close(exited)
+		}()
+		return exited, nil
+	}
+	return nil, err
 }

@@ -2,8 +2,13 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -93,4 +98,92 @@ func TestPerformUsage(t *testing.T) {
 		assert.Equal(t, tc.code, NewMain(&out).Main(t.Context(), tc.args), "%v", tc.args)
 		assert.Contains(t, out.String(), tc.want, "%v", tc.args)
 	}
+}
+
+// perform runs Main's perform subcommand with args against a gateway and
+// returns its exit code, standard output and standard error; cancel, if
+// not nil, is called once the flow waits for the redirect.
+func runPerform(t *testing.T, ctx context.Context, cancel func(), args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut syncbuf.Buffer
+	m := NewMain(&errOut)
+	m.Stdout = &out
+	if cancel != nil {
+		go func() {
+			for !strings.Contains(out.String(), "Waiting for the redirect") {
+				time.Sleep(10 * time.Millisecond)
+			}
+			cancel()
+		}()
+	}
+	code := m.Main(ctx, append([]string{"perform"}, args...))
+	return code, out.String(), errOut.String()
+}
+
+func TestPerformMessages(t *testing.T) {
+	example := startInProcess(t, "-config", filepath.Join("examples", "oauth.yaml"))
+
+	t.Run("Interrupted", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		code, _, errOut := runPerform(t, ctx, cancel, "authorization-code", "-endpoint", example.URL)
+		assert.Equal(t, 130, code)
+		assert.Equal(t, "hellogw perform: interrupted\n", errOut)
+	})
+	t.Run("Timeout", func(t *testing.T) {
+		code, _, errOut := runPerform(t, t.Context(), nil, "authorization-code", "-endpoint", example.URL, "-timeout", "1s")
+		assert.Equal(t, 1, code)
+		assert.Equal(t, "hellogw perform: no redirect within 1s: log in and approve in the browser sooner, or give a longer -timeout\n", errOut)
+	})
+	t.Run("UnknownClient", func(t *testing.T) {
+		// `make run`: the embedded defaults register no client. perform
+		// says so at once instead of waiting for a redirect that the
+		// error page never makes.
+		bare := startInProcess(t)
+		start := time.Now()
+		code, out, errOut := runPerform(t, t.Context(), nil, "authorization-code", "-endpoint", bare.URL, "-port", "0")
+		assert.Equal(t, 1, code)
+		assert.Less(t, time.Since(start), 30*time.Second)
+		assert.Regexp(t, `^hellogw perform: the gateway refuses this sign-in outright \(Unknown application\): it must know -client-id demo-app, with http://127\.0\.0\.1:\d+/callback among its redirect URIs; `+"`make run` serves no clients, `make example` serves demo-app\n$", errOut)
+		assert.NotContains(t, out, "Open this address", "nothing to open")
+	})
+	t.Run("Help", func(t *testing.T) {
+		for _, args := range [][]string{{"-h"}, {"authorization-code", "-h"}} {
+			code, out, errOut := runPerform(t, t.Context(), nil, args...)
+			assert.Equal(t, 0, code, args)
+			assert.Empty(t, errOut, "asked for: on standard output")
+			for _, flag := range []string{"-endpoint", "-client-id", "-client-secret", "-scope", "-port", "-open", "-timeout"} {
+				assert.Regexp(t, `(?m)^  `+flag+`( |$)`, out, "%v lists %s", args, flag)
+			}
+			assert.NotContains(t, out, "(default: the example", "the default is said once, by flag")
+		}
+	})
+}
+
+// $BROWSER is a command with arguments, %s standing for the address; a
+// browser command that fails, even after starting, is reported.
+func TestOpenBrowser(t *testing.T) {
+	dir := t.TempDir()
+	script := filepath.Join(dir, "browser")
+	got := filepath.Join(dir, "args")
+	require.NoError(t, os.WriteFile(script, []byte("#!/bin/sh\necho \"$@\" > "+got+"\n"), 0o700))
+	const u = "http://127.0.0.1:8080/authorize?client_id=demo-app"
+	for browser, want := range map[string]string{
+		script + " --new-window":        "--new-window " + u,
+		script + " --url=%s --private":  "--url=" + u + " --private",
+		"no-such-browser-xyz:" + script: u,
+	} {
+		exited, err := openBrowser(browser, u)
+		require.NoError(t, err, browser)
+		require.NoError(t, <-exited, browser)
+		b, err := os.ReadFile(got)
+		require.NoError(t, err)
+		assert.Equal(t, want+"\n", string(b), browser)
+	}
+
+	exited, err := openBrowser("false", u)
+	require.NoError(t, err, "it starts")
+	var ee *exec.ExitError
+	assert.True(t, errors.As(<-exited, &ee), "and its failure is reported")
+	_, err = openBrowser("no-such-browser-xyz", u)
+	assert.Error(t, err)
 }
