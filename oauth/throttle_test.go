@@ -147,6 +147,32 @@ func TestThrottleTarPit(t *testing.T) {
 	})
 }
 
+// TestThrottleTarPitPastDeadline: an attempt whose tar-pit slot lies past
+// its context's deadline (the gateway's store timeout, shorter than MaxWait)
+// is refused with 429 at once (RFC 6585 §4), not left to wait until the
+// context ends and then reported as a store failure (500).
+func TestThrottleTarPitPastDeadline(t *testing.T) {
+	const step = 2 * time.Second
+	e := newEnv(t, func(c *oauth.Config) {
+		c.Throttle = oauth.Throttle{TarPitFree: 1, TarPitStep: step, TarPitMaxStep: step, MaxWait: 10 * step}
+	})
+	// The first attempt is free, the second takes slot 0, the third's is a
+	// step away: past the deadline of 1 s.
+	for i := range 2 {
+		_, err := e.srv.AuthenticateClient(context.Background(), demoID, "wrong", "198.51.100."+strconv.Itoa(20+i))
+		require.ErrorIs(t, err, oauth.ErrInvalidClient)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err := e.srv.AuthenticateClient(ctx, demoID, "wrong", "198.51.100.30")
+	var throttled *oauth.ThrottledError
+	require.ErrorAs(t, err, &throttled)
+	assert.Less(t, time.Since(start), 500*time.Millisecond, "answered at once, not after a wait")
+	assert.Positive(t, throttled.RetryAfter)
+	assert.LessOrEqual(t, throttled.RetryAfter, step)
+}
+
 // TestAuthenticateClient is the entry point the gateway's legacy credentials
 // use: the same budgets as the token endpoint.
 func TestAuthenticateClient(t *testing.T) {
