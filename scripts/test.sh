@@ -2,12 +2,15 @@
 # make test: every stage of the test suite, each timed; the times are printed
 # at the end, also when a stage fails or the run is interrupted.
 #
-# A throwaway PostgreSQL (scripts/postgres.sh) is started in a folder of its
-# own on a free port, and stopped and deleted on the way out, whatever the
-# outcome (trap on EXIT, INT and TERM), so nothing is left listening.
+# Two throwaway PostgreSQL servers (scripts/postgres.sh), each in a folder of
+# its own on a free port, are stopped and deleted on the way out, whatever the
+# outcome (trap on EXIT, INT and TERM), so nothing is left listening: one for
+# the tests, one for the outage tests, which stop and start theirs and so
+# can run beside the others.
 #
-# To add a stage, add a `stage NAME COMMAND…` line below; it stops the run
-# when it fails.
+# To add a stage, add a `stage NAME COMMAND…` line below (it runs alone and
+# the run stops when it fails), or a `stage_bg NAME COMMAND…` line to run it
+# beside what follows, up to the next `stage_wait`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,8 +18,6 @@ GO=${GO:-go}
 # Flags of every go test run (make test GOTESTFLAGS=-v, for example).
 read -r -a gotestflags <<<"${GOTESTFLAGS:-}"
 
-names=() times=()
-current= child=
 # Every stage runs as its own process group (job control), so an interrupt
 # reaches its whole tree: go test, the test binaries, what they started.
 set -m
@@ -26,36 +27,59 @@ set -m
 now() { echo "${EPOCHREALTIME/./}"; }
 secs() { local d=$(($(now) - $1)); printf '%d.%d' $((d / 1000000)) $((d % 1000000 / 100000)); }
 
-stage() {
-  local name=$1 t0 status=0
+work=$(mktemp -d "${TMPDIR:-/tmp}/hellogw-test.XXXXXX")
+timings=$work/timings # "NAME SECONDS STATUS" a line, as each stage ends
+declare -A running=() # pid → stage name
+
+# stage_bg starts a stage in the background; it notes its own time.
+stage_bg() {
+  local name=$1
   shift
-  current=$name
   echo "=== stage $name" >&2
-  t0=$(now)
-  "$@" &
-  child=$!
-  wait "$child" || status=$?
-  child=
-  names+=("$name")
-  times+=("$(secs "$t0")")
-  current=
-  [ "$status" -eq 0 ] || { echo "=== stage $name failed (exit $status)" >&2; exit "$status"; }
+  (
+    t0=$(now)
+    status=0
+    "$@" || status=$?
+    echo "$name $(secs "$t0") $status" >>"$timings"
+    exit "$status"
+  ) &
+  running[$!]=$name
 }
 
-pg_exports=
+# stage_wait waits for every stage started; the run stops if one failed.
+stage_wait() {
+  local pid failed=
+  for pid in "${!running[@]}"; do
+    if ! wait "$pid"; then failed+=" ${running[$pid]}"; fi
+    unset "running[$pid]"
+  done
+  [ -z "$failed" ] || { echo "=== stage failed:$failed" >&2; exit 1; }
+}
+
+# stage runs a stage and waits for it.
+stage() {
+  stage_bg "$@"
+  stage_wait
+}
+
 finish() {
-  local status=$?
+  local status=$? pid dir
   set +e
-  if [ -n "$child" ]; then kill -TERM -- "-$child" 2>/dev/null; wait "$child" 2>/dev/null; fi
-  if [ -n "$pg_exports" ]; then
-    ( eval "$pg_exports" && ./scripts/postgres.sh destroy )
-  fi
+  for pid in "${!running[@]}"; do kill -TERM -- "-$pid" 2>/dev/null; done
+  wait 2>/dev/null
+  for dir in "$work"/*.dir; do
+    [ -s "$dir" ] && HELLOGW_PG_DIR=$(cat "$dir") ./scripts/postgres.sh destroy
+  done
   echo >&2
   echo "stage times (s):" >&2
-  local i
-  for i in "${!names[@]}"; do printf '  %-10s %7s\n' "${names[$i]}" "${times[$i]}" >&2; done
-  [ -z "$current" ] || printf '  %-10s interrupted\n' "$current" >&2
+  local name secs st
+  while read -r name secs st; do
+    if [ "$st" = 0 ]; then st=; else st="  (failed: exit $st)"; fi
+    printf '  %-10s %7s%s\n' "$name" "$secs" "$st" >&2
+  done <"$timings"
+  for pid in "${!running[@]}"; do printf '  %-10s interrupted\n' "${running[$pid]}" >&2; done
   printf '  %-10s %7s\n' total "$(secs "$start")" >&2
+  rm -rf "$work"
   exit "$status"
 }
 start=$(now)
@@ -69,19 +93,30 @@ gofmt_check() {
   [ -z "$bad" ] || { echo "not gofmt'ed:" >&2; echo "$bad" >&2; return 1; }
 }
 
+# start_postgres NAME starts a server and writes its export lines to
+# $work/NAME.env; its folder is noted first, for the trap to delete.
 start_postgres() {
-  pg_exports=$(./scripts/postgres.sh start)
-  eval "$pg_exports"
+  local dir
+  dir=$(mktemp -d "${TMPDIR:-/tmp}/hellogw-pg.XXXXXX")
+  echo "$dir" >"$work/$1.dir"
+  HELLOGW_PG_DIR=$dir ./scripts/postgres.sh start >"$work/$1.env"
 }
+
+# pg_env prints the variables of server NAME as env arguments.
+pg_env() { sed 's/^export //' "$work/$1.env"; }
 
 stage deps ./scripts/deps.sh test
 stage gofmt gofmt_check
-stage vet "$GO" vet ./...
-t0=$(now)
-start_postgres # not a background stage: its exports must reach this shell
-names+=(postgres) times+=("$(secs "$t0")")
-# Everything except the outage tests, which stop the server the others use.
-stage tests "$GO" test -race -count=1 -timeout 15m -skip '^TestOutage' "${gotestflags[@]}" ./...
-stage fuzz make --no-print-directory fuzz GO="$GO" FUZZTIME=10s
-stage outage env HELLOGW_TEST_POSTGRES_CTL="$PWD/scripts/postgres.sh" \
+# vet beside the servers' start-up: none needs the others.
+stage_bg vet "$GO" vet ./...
+stage_bg pg-tests start_postgres tests
+stage_bg pg-outage start_postgres outage
+stage_wait
+# Everything except the outage tests, on one server; beside them, the
+# outage tests stop and start a server of their own.
+stage_bg tests env $(pg_env tests) \
+  "$GO" test -race -count=1 -timeout 15m -skip '^TestOutage' "${gotestflags[@]}" ./...
+stage_bg outage env $(pg_env outage) HELLOGW_TEST_POSTGRES_CTL="$PWD/scripts/postgres.sh" \
   "$GO" test -race -count=1 -p 1 -timeout 5m -run '^TestOutage' "${gotestflags[@]}" ./oauth/postgres .
+stage_wait
+stage fuzz make --no-print-directory fuzz GO="$GO" FUZZTIME=10s

@@ -55,6 +55,20 @@ const (
 	jsonBody = `{"firstName":"Ada"}`
 )
 
+// postLua makes wrk POST the body in file BODY with CONTENT_TYPE (and
+// SOAPACTION when set). It has no response() hook: wrk calls Lua for each
+// response then, which costs wrk more than the bare server spends on a
+// request, so wrk, not the server, would set the limit's pace. Answers
+// other than 2xx or 3xx still show, in wrk's own "Non-2xx" count.
+const postLua = `local f = assert(io.open(os.getenv("BODY"), "rb"))
+wrk.method = "POST"
+wrk.body = f:read("*a")
+f:close()
+wrk.headers["Content-Type"] = os.getenv("CONTENT_TYPE")
+local action = os.getenv("SOAPACTION")
+if action and action ~= "" then wrk.headers["SOAPAction"] = action end
+`
+
 type target struct {
 	name, url, body, contentType, soapAction string
 	proc                                     *os.Process
@@ -89,7 +103,7 @@ func run() error {
 			_, _ = p.Wait()
 		}
 	}()
-	for name, body := range map[string]string{"soap": soapBody, "json": jsonBody} {
+	for name, body := range map[string]string{"soap": soapBody, "json": jsonBody, "post.lua": postLua} {
 		if err := os.WriteFile(filepath.Join(tmp, name), []byte(body), 0o600); err != nil {
 			return err
 		}
@@ -333,14 +347,14 @@ func waitReady(urls ...string) error {
 var (
 	reRPS     = regexp.MustCompile(`(?m)^Requests/sec:\s+([0-9.]+)`)
 	reP99     = regexp.MustCompile(`(?m)^\s+99%\s+([0-9.]+)(us|ms|s)\b`)
-	reNon200  = regexp.MustCompile(`(?m)^non200=(\d+)$`)
-	reSockErr = regexp.MustCompile(`(?m)^\s+(Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)|Non-2xx.*)$`)
+	reSockErr = regexp.MustCompile(`(?m)^\s+Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)$`)
+	reErrors  = regexp.MustCompile(`(?m)^\s+Non-2xx or 3xx responses`) // wrk counts statuses over 399 here
 )
 
 // load runs wrk against t and reads what the server spent meanwhile.
 func load(tmp string, t *target, c int, d time.Duration) (result, error) {
 	cmd := command("taskset", "-c", *wrkCPU, "wrk", "-t1", "-c"+strconv.Itoa(c), "-d"+d.String(), "--latency",
-		"-s", "scripts/wrk/post.lua", t.url)
+		"-s", filepath.Join(tmp, "post.lua"), t.url)
 	cmd.Env = append(os.Environ(), "BODY="+filepath.Join(tmp, t.body), "CONTENT_TYPE="+t.contentType, "SOAPACTION="+t.soapAction)
 	cpu0, wait0 := procCPU(t.proc.Pid)
 	t0 := time.Now()
@@ -352,14 +366,14 @@ func load(tmp string, t *target, c int, d time.Duration) (result, error) {
 	}
 	s := string(out)
 	var timeouts int
+	if reErrors.MatchString(s) {
+		return result{}, fmt.Errorf("errors under load against %s:\n%s", t.url, s)
+	}
 	if m := reSockErr.FindStringSubmatch(s); m != nil {
-		if m[2] != "0" || m[3] != "0" || m[4] != "0" || m[5] == "" {
+		if m[1] != "0" || m[2] != "0" || m[3] != "0" {
 			return result{}, fmt.Errorf("errors under load against %s:\n%s", t.url, s)
 		}
-		timeouts, _ = strconv.Atoi(m[5])
-	}
-	if m := reNon200.FindStringSubmatch(s); m == nil || m[1] != "0" {
-		return result{}, fmt.Errorf("errors under load against %s:\n%s", t.url, s)
+		timeouts, _ = strconv.Atoi(m[4])
 	}
 	m := reRPS.FindStringSubmatch(s)
 	if m == nil {
