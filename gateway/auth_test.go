@@ -296,6 +296,11 @@ func TestWSSecurity(t *testing.T) {
 			tok.Nonce = nil
 			return securityEnvelope(ns, tok)
 		}, 401, "InvalidSecurityToken", true},
+		{"ErrTextNonceNoCreated", func(ns string) string {
+			tok := wsse.NewUsernameToken("text-app", "t-secret", false, now)
+			tok.Created = ""
+			return securityEnvelope(ns, tok)
+		}, 401, "InvalidSecurityToken", true},
 		{"ErrBadNonce", func(ns string) string {
 			return strings.Replace(digestEnvelope(t, ns, "digest-app", "d-secret", now), `Base64Binary">`, `Base64Binary">!!`, 1)
 		}, 401, "InvalidSecurityToken", true},

@@ -109,6 +109,16 @@ func readSecurityHeader(h *etree.Element) *securityHeader {
 	if sec.token.Digest && (sec.token.Nonce == nil || sec.token.Created == "") {
 		return sec.fail(wsse.ErrInvalidSecurityToken, "a PasswordDigest needs a Nonce and a Created")
 	}
+	// UsernameToken Profile 1.1 §3.1 has receivers keep used nonces only
+	// for the freshness window of their Created, and recommends refusing a
+	// token that does not use both. A Nonce without a Created could be
+	// replayed once it left the store, so it is refused. The token is
+	// unacceptable as sent, whatever its password: InvalidSecurityToken
+	// (SOAP Message Security 1.1 §12), as for an unreadable Created, not
+	// FailedAuthentication, which would say the password was checked.
+	if sec.token.Nonce != nil && sec.token.Created == "" {
+		return sec.fail(wsse.ErrInvalidSecurityToken, "a Nonce needs a Created, which bounds how long it is kept")
+	}
 	return sec
 }
 
