@@ -206,6 +206,26 @@ func TestAuthenticateClient(t *testing.T) {
 	assert.Equal(t, 3.0, counterValue(t, e, "hellogw_oauth_client_auth_failures_total", "endpoint", "gateway", "reason", "bad_secret"))
 }
 
+// TestRefuseClient: a credential the gateway refused unchecked (an expired
+// UsernameToken, a malformed one) spends the budgets as a wrong secret
+// would, but is counted and logged under its own reason.
+func TestRefuseClient(t *testing.T) {
+	e := newEnv(t, func(c *oauth.Config) { c.Throttle = oauth.Throttle{PairLimit: 2} })
+	ctx := context.Background()
+	for _, reason := range []string{"expired", "malformed"} {
+		require.ErrorIs(t, e.srv.RefuseClient(ctx, demoID, "192.0.2.6", reason), oauth.ErrInvalidClient)
+	}
+	_, err := e.srv.AuthenticateClient(ctx, demoID, demoSecret, "192.0.2.6")
+	require.ErrorIs(t, err, oauth.ErrTooManyAttempts, "refusals spend the pair's budget")
+	require.ErrorIs(t, e.srv.RefuseClient(ctx, demoID, "192.0.2.6", "expired"), oauth.ErrTooManyAttempts)
+
+	for reason, want := range map[string]float64{"expired": 1, "malformed": 1, "bad_secret": 0, "throttled": 2} {
+		assert.Equal(t, want, counterValue(t, e, "hellogw_oauth_client_auth_failures_total", "endpoint", "gateway", "reason", reason), reason)
+	}
+	assert.Contains(t, e.logs.String(), `"reason":"expired"`)
+	assert.NotContains(t, e.logs.String(), `"reason":"bad_secret"`)
+}
+
 // TestLoginThrottleParallel: of 100 wrong passwords sent at once for one user
 // from one address, exactly the budget is checked.
 func TestLoginThrottleParallel(t *testing.T) {
