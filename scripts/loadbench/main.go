@@ -155,10 +155,8 @@ func run() error {
 	}
 
 	type cmp struct {
-		target      string
-		before, gw  result
-		after       result
-		limitP99, p time.Duration
+		target            string
+		before, gw, after result
 	}
 	var cmps []cmp
 	fmt.Printf("%d rounds of %s at %d connections; servers on CPU %s, wrk on CPU %s; load before: %s\n",
