@@ -36,8 +36,9 @@ import (
 //
 // Keys are HMAC-SHA256 values under the session key, so the store never holds
 // an address or an account name, and an IPv4 address cannot be recovered by
-// trying all 2^32. Without a configured session_key the key is random per
-// process, and the counts restart with it.
+// trying all 2^32. Without a configured session_key the key is one kept in
+// the store (Store.Secret), made by the first node to start, so that nodes
+// sharing the store share the budgets and a restart keeps the counts.
 type Throttle struct {
 	Window        time.Duration // default 5 minutes
 	PairLimit     int64         // default 10

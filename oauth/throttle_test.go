@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -72,6 +73,26 @@ func TestThrottleParallelWrongSecrets(t *testing.T) {
 		e.clock.Advance(5 * time.Minute)
 		assert.Equal(t, http.StatusOK, e.introspectFrom(t, demoBasic, attacker).StatusCode)
 	})
+}
+
+// TestThrottleSharedWithoutSessionKey: two servers on one SQLite file, with
+// no session_key configured, share one budget (RFC 6749 §2.3.1): of 20
+// wrong secrets from one address, sent to both in turn, 10 are checked, not
+// 10 on each. A restart keeps the count.
+func TestThrottleSharedWithoutSessionKey(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "oauth.db")
+	nodes := []*env{newEnvAt(t, path, nil), newEnvAt(t, path, nil)}
+	require.Empty(t, nodes[0].cfg.SessionKey)
+	const n, budget, attacker = 20, 10, "198.51.100.8"
+	codes := make([]int, n)
+	for i := range codes {
+		codes[i] = nodes[i%2].introspectFrom(t, demoID+":wrong-"+strconv.Itoa(i), attacker).StatusCode
+	}
+	assert.Equal(t, map[int]int{http.StatusUnauthorized: budget, http.StatusTooManyRequests: n - budget}, statuses(codes))
+
+	nodes[0].restart(t)
+	assert.Equal(t, http.StatusTooManyRequests, nodes[0].introspectFrom(t, demoBasic, attacker).StatusCode, "the count outlives a restart")
+	assert.Equal(t, http.StatusOK, nodes[0].introspectFrom(t, demoBasic, "203.0.113.10").StatusCode)
 }
 
 // TestThrottleSuccessesAreTakenBack: a client that authenticates correctly
