@@ -413,7 +413,7 @@ func (g *Gateway) clientResult(c *gin.Context, id string, p Principal, err error
 		return Principal{}, e
 	case errors.Is(err, ErrBadCredentials):
 		g.log.WarnContext(c, "authentication failed", "request_id", requestIDOf(c),
-			"method", method, "reason", reason, "client_known", g.prot.clients[id] != nil, "remote", c.ClientIP())
+			"method", method, "client_known", g.prot.clients[id] != nil, "remote", c.ClientIP(), "reason", reason)
 		if sec != nil {
 			return Principal{}, sec
 		}
