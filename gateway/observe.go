@@ -164,7 +164,8 @@ func requestID(given []string) string {
 	if len(given) > 0 && validRequestID(given[0]) {
 		return given[0]
 	}
-	return idPrefix + strconv.FormatUint(idCounter.Add(1), 36)
+	var b [32]byte // 13 bytes of prefix, at most 13 base-36 digits: one allocation, the string
+	return string(strconv.AppendUint(append(b[:0], idPrefix...), idCounter.Add(1), 36))
 }
 
 // validRequestID accepts 1 to 128 characters of [A-Za-z0-9._:-]: enough for
