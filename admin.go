@@ -98,7 +98,7 @@ func (m *Main) startAdmin(h http.Handler) (addr string, stop func(ctx context.Co
 	}
 	ln, err := net.Listen("tcp", m.AdminAddr)
 	if err != nil {
-		return "", nil, fmt.Errorf("-admin-addr: %w", err)
+		return "", nil, listenError(m.setting("admin-addr"), m.AdminAddr, err)
 	}
 	if !ln.Addr().(*net.TCPAddr).IP.IsLoopback() {
 		m.Logger.Warn("the admin listener is not on a loopback address: /metrics and /admin/* answer anyone who reaches it, without a token; firewall it or use 127.0.0.1",

@@ -18,11 +18,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"os"
 	"os/signal"
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -86,9 +89,9 @@ func (m *Main) Main(ctx context.Context, args []string) int {
 		return 2
 	}
 	if err := m.Run(ctx); err != nil {
-		var ce *config.Error
-		if errors.As(err, &ce) {
-			// Before the server runs, for a person to read: one plain line.
+		if !m.serving.Load() {
+			// Before the server runs, for a person to read: one plain line
+			// saying what is wrong and the fix.
 			fmt.Fprintln(m.logOut, "hellogw:", err)
 			return 1
 		}
@@ -117,6 +120,13 @@ type Main struct {
 
 	// ShutdownTimeout bounds how long in-flight requests may drain.
 	ShutdownTimeout time.Duration
+
+	// fromEnv holds the flags whose value came from their environment
+	// variable, so that an error names what the user actually set.
+	fromEnv map[string]string
+	// serving is set once the server listens: errors before it are
+	// start-up errors, reported as one plain line.
+	serving atomic.Bool
 
 	Logger *slog.Logger
 	logOut *logWriter
@@ -164,8 +174,26 @@ func (m *Main) ParseFlags(args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q (the subcommands are hash-secret and perform; see -h)", fs.Arg(0))
 	}
-	if err := checkAddr(m.Addr); err != nil {
+	m.fromEnv = map[string]string{}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	fs.VisitAll(func(f *flag.Flag) {
+		if key := envKey(f.Name); !set[f.Name] && env(key, "") != "" {
+			m.fromEnv[f.Name] = key
+		}
+	})
+	if err := checkAddr(m.setting("addr"), m.Addr); err != nil {
 		return err
+	}
+	if m.AdminAddr != "" {
+		if err := checkAddr(m.setting("admin-addr"), m.AdminAddr); err != nil {
+			return err
+		}
+	}
+	if m.PublicURL != "" {
+		if err := checkPublicURL(m.setting("public-url"), m.PublicURL); err != nil {
+			return err
+		}
 	}
 	if (m.TLSCert == "") != (m.TLSKey == "") {
 		return errors.New("-tls-cert and -tls-key go together")
@@ -181,7 +209,7 @@ func (m *Main) ParseFlags(args []string) error {
 	case "json":
 		m.Logger = slog.New(flatlog.NewJSONHandler(m.logOut, &slog.HandlerOptions{ReplaceAttr: secondsForDurations}))
 	default:
-		return fmt.Errorf("-log-format must be text or json, not %q", m.LogFormat)
+		return fmt.Errorf("%s must be text or json, not %q", m.setting("log-format"), m.LogFormat)
 	}
 	return nil
 }
@@ -195,21 +223,93 @@ const usage = `usage:
 flags:
 `
 
-// checkAddr checks that -addr is host:port, and says how to write it when
-// it is not: a bare port is the usual slip.
-func checkAddr(addr string) error {
-	_, _, err := net.SplitHostPort(addr)
-	if err == nil {
+// envKey is the environment variable of a flag: HELLOGW_ and the flag's
+// name in upper case, - as _.
+func envKey(flagName string) string {
+	return "HELLOGW_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// setting is how an error names a flag: "-addr", or "HELLOGW_ADDR" when
+// the value came from the environment.
+func (m *Main) setting(flagName string) string {
+	if key, ok := m.fromEnv[flagName]; ok {
+		return key
+	}
+	return "-" + flagName
+}
+
+// assign shows setting = value as the user would write it: -addr VALUE,
+// or HELLOGW_ADDR=VALUE.
+func assign(setting, value string) string {
+	if strings.HasPrefix(setting, "-") {
+		return setting + " " + value
+	}
+	return setting + "=" + value
+}
+
+// checkAddr checks that an address setting (-addr, -admin-addr) is
+// host:port with a port from 0 to 65535 and a host that is empty, an IP
+// address or a name, and says how to write it when it is not: a bare port
+// is the usual slip.
+func checkAddr(setting, addr string) error {
+	fail := func(why string) error {
+		return fmt.Errorf("%s %q: %s: use host:port such as %s (or :PORT for every interface)", setting, addr, why, assign(setting, "127.0.0.1:8080"))
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		if _, perr := strconv.ParseUint(addr, 10, 16); perr == nil {
+			return fmt.Errorf("%s %q: a port alone is not an address: use host:port such as %s (or :%s for every interface)", setting, addr, assign(setting, "127.0.0.1:"+addr), addr)
+		}
+		var ae *net.AddrError
+		if errors.As(err, &ae) {
+			return fail(ae.Err)
+		}
+		return fail(err.Error())
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return fail(fmt.Sprintf("port %q is not a number from 0 to 65535", port))
+	}
+	if _, err := netip.ParseAddr(host); err != nil && strings.Trim(host, "0123456789.") == "" && host != "" {
+		return fail(fmt.Sprintf("%q is not an IP address", host))
+	}
+	return nil
+}
+
+// checkPublicURL checks that -public-url is an absolute http or https URL:
+// it goes into the WSDL's soap:address and the OAuth issuer as it is.
+func checkPublicURL(setting, v string) error {
+	u, err := url.Parse(v)
+	if err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.RawQuery == "" && u.Fragment == "" && u.User == nil {
 		return nil
 	}
-	if _, perr := strconv.ParseUint(addr, 10, 16); perr == nil {
-		return fmt.Errorf("-addr %s: use host:port such as 127.0.0.1:%s (or :%s for every interface)", addr, addr, addr)
+	return fmt.Errorf("%s %q: not an absolute http or https URL: give the base URL clients reach the gateway at, such as %s", setting, v, assign(setting, "https://gw.example.net"))
+}
+
+// listenError says why listening on an address setting failed and what to
+// do about it: another program on the port is the usual cause.
+func listenError(setting, addr string, err error) error {
+	var hint string
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		next := "8081"
+		if _, port, _ := net.SplitHostPort(addr); port != "" {
+			if n, perr := strconv.Atoi(port); perr == nil && n > 0 && n < 65535 {
+				next = strconv.Itoa(n + 1)
+			}
+		}
+		hint = "another program (another hellogw?) listens there: stop it, or choose a free port, such as " + assign(setting, "127.0.0.1:"+next)
+	case errors.Is(err, syscall.EADDRNOTAVAIL):
+		hint = "no network interface of this machine has that address: use 127.0.0.1, or :PORT for every interface"
+	case errors.Is(err, syscall.EACCES):
+		hint = "ports below 1024 need privileges: choose a port from 1024 up"
+	default:
+		hint = "use host:port such as " + assign(setting, "127.0.0.1:8080")
 	}
-	var ae *net.AddrError
-	if errors.As(err, &ae) {
-		err = errors.New(ae.Err)
+	var se *os.SyscallError
+	if errors.As(err, &se) {
+		err = se.Err
 	}
-	return fmt.Errorf("-addr %q: %v: use host:port such as 127.0.0.1:8080", addr, err)
+	return fmt.Errorf("%s %q: cannot listen: %v: %s", setting, addr, err, hint)
 }
 
 // Run serves until ctx is done, then drains in-flight requests.
@@ -235,10 +335,14 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		scheme = "https"
 	}
+	// Catch SIGHUP from here on, TLS or not: operators and logrotate send
+	// it expecting a reload, and Go's default for it is to exit.
+	stopReload := m.reloadOnHangup(tlsf)
+	defer stopReload()
 	// Listen before building the public URL, so that -addr :0 works.
 	ln, err := net.Listen("tcp", m.Addr)
 	if err != nil {
-		return err
+		return listenError(m.setting("addr"), m.Addr, err)
 	}
 	defer ln.Close()
 	public := m.PublicURL
@@ -272,8 +376,8 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	var prot *gateway.Protection
 	if cfg.SayHello.RequireToken {
-		if prot, err = protection(cfg, authz, db); err != nil {
-			return err
+		if prot, err = protection(cfg, authz, db, m.TLSClientCA != ""); err != nil {
+			return &config.Error{File: configName(m.ConfigPath), Msg: err.Error()}
 		}
 	}
 	var clientCerts gateway.ClientCertVerifier
@@ -326,11 +430,10 @@ func (m *Main) Run(ctx context.Context) error {
 	if tlsf != nil {
 		srv.TLSConfig = tlsf.serverConfig()
 		go func() { served <- srv.ServeTLS(ln, "", "") }()
-		stopReload := m.reloadOnHangup(tlsf)
-		defer stopReload()
 	} else {
 		go func() { served <- srv.Serve(ln) }()
 	}
+	m.serving.Store(true)
 	gw.SetReady(true)
 	m.Logger.Info("listening", "addr", ln.Addr().String(), "public_url", public, "tls", tlsf != nil, "admin_addr", adminAddr, "version", version)
 
@@ -406,7 +509,8 @@ func backend(op wsdl.Operation, core *gateway.Core, kind string, up gateway.Upst
 }
 
 // reloadOnHangup re-reads the TLS files on each SIGHUP until the returned
-// func is called.
+// func is called; without TLS files (f nil) it logs that there is nothing
+// to reload, rather than letting the signal end the process.
 func (m *Main) reloadOnHangup(f *tlsFiles) (stop func()) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -415,7 +519,9 @@ func (m *Main) reloadOnHangup(f *tlsFiles) (stop func()) {
 		for {
 			select {
 			case <-hup:
-				if err := f.reload(); err != nil {
+				if f == nil {
+					m.Logger.Info("SIGHUP: nothing to reload: only the TLS files of -tls-cert, -tls-key and -tls-client-ca are re-read on SIGHUP; a changed config file needs a restart")
+				} else if err := f.reload(); err != nil {
 					m.Logger.Error("tls reload failed; still serving the files loaded before", "err", err)
 				} else {
 					m.Logger.Info("tls reloaded", "cert", f.cert, "client_ca", f.clientCA)
@@ -436,6 +542,15 @@ func publicURLFor(scheme string, addr net.Addr) string {
 		host = "localhost"
 	}
 	return scheme + "://" + net.JoinHostPort(host, port)
+}
+
+// configName names the config file in an error: the path, or the
+// embedded defaults.
+func configName(path string) string {
+	if path == "" {
+		return "(embedded defaults)"
+	}
+	return path
 }
 
 func env(key, fallback string) string {

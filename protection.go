@@ -16,10 +16,18 @@ import (
 // the config: the OAuth server checks tokens and client secrets, the store
 // keeps WS-Security nonces, and each client's legacy section says which
 // other credentials it may present.
-func protection(cfg config.Config, authz *oauth.Server, db oauth.Store) (*gateway.Protection, error) {
+//
+// clientCA says whether -tls-client-ca is set: a client identified by its
+// certificate's subject DN needs it.
+func protection(cfg config.Config, authz *oauth.Server, db oauth.Store, clientCA bool) (*gateway.Protection, error) {
 	legacy, err := legacyClients(cfg.OAuth.Clients, os.Getenv)
 	if err != nil {
 		return nil, err
+	}
+	for _, lc := range legacy {
+		if lc.SubjectDN != "" && !clientCA {
+			return nil, fmt.Errorf("client %q: legacy.tls_subject_dn needs the CA bundle that issued the client certificates: start hellogw with -tls-cert, -tls-key and -tls-client-ca (or HELLOGW_TLS_CLIENT_CA), or remove tls_subject_dn", lc.ID)
+		}
 	}
 	return &gateway.Protection{
 		Tokens:     tokenVerifier{authz},
@@ -57,7 +65,7 @@ func legacyClients(clients []oauth.Client, getenv func(string) string) ([]gatewa
 		default:
 			lc.DigestSecret = getenv(l.DigestSecretEnv)
 			if lc.DigestSecret == "" {
-				return nil, fmt.Errorf("client %q: the environment variable %s (legacy.digest_secret_env) is empty or unset", c.ID, l.DigestSecretEnv)
+				return nil, fmt.Errorf("client %q: the environment variable %s (legacy.digest_secret_env) is empty or unset: export %s=<the client's clear secret> before starting hellogw", c.ID, l.DigestSecretEnv, l.DigestSecretEnv)
 			}
 			if !oauth.CheckSecret(c.SecretHash, lc.DigestSecret) {
 				return nil, fmt.Errorf("client %q: the secret in %s (legacy.digest_secret_env) does not match secret_hash", c.ID, l.DigestSecretEnv)

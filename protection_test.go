@@ -88,7 +88,7 @@ func BenchmarkAuthMethods(b *testing.B) {
 	require.NoError(b, err)
 	token, _, err := authz.IssueClientToken(ctx, "bench", nil)
 	require.NoError(b, err)
-	prot, err := protection(cfg, authz, db)
+	prot, err := protection(cfg, authz, db, false)
 	require.NoError(b, err)
 	binding, err := wsdl.Parse(wsdl.Document())
 	require.NoError(b, err)

@@ -34,7 +34,7 @@ func loadTLS(cert, key, clientCA string) (*tlsFiles, error) {
 func (f *tlsFiles) reload() error {
 	pair, err := tls.LoadX509KeyPair(f.cert, f.key)
 	if err != nil {
-		return fmt.Errorf("tls: -tls-cert/-tls-key: %w", err)
+		return fmt.Errorf("-tls-cert %s / -tls-key %s: %w: give a PEM certificate chain and its private key", f.cert, f.key, err)
 	}
 	cfg := &tls.Config{
 		MinVersion:   tls.VersionTLS12,
@@ -47,11 +47,11 @@ func (f *tlsFiles) reload() error {
 	if f.clientCA != "" {
 		pem, err := os.ReadFile(f.clientCA)
 		if err != nil {
-			return fmt.Errorf("tls: -tls-client-ca: %w", err)
+			return fmt.Errorf("-tls-client-ca: %w: give a PEM file of CA certificates", err)
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return fmt.Errorf("tls: -tls-client-ca %s: no PEM certificate in it", f.clientCA)
+			return fmt.Errorf("-tls-client-ca %s: no PEM certificate in it: give a PEM file of CA certificates", f.clientCA)
 		}
 		// Ask for a client certificate without verifying it in the
 		// handshake: a self-signed one (RFC 8705 §2.2) must get through,

@@ -124,3 +124,17 @@ func waitLog(t *testing.T, gw *clientsGateway, fragment string, n int) {
 	require.Eventually(t, func() bool { return strings.Count(gw.logs(), fragment) >= n }, 10*time.Second, 20*time.Millisecond,
 		"no log line with %s", fragment)
 }
+
+// Without TLS files SIGHUP does not end the process (Go's default for the
+// signal): operators and logrotate send it expecting a reload, and the
+// gateway says there is nothing to reload and keeps serving.
+func TestSIGHUPWithoutTLS(t *testing.T) {
+	gw := startClientsGateway(t)
+	require.NoError(t, gw.Process.Signal(syscall.SIGHUP))
+	waitLog(t, gw, `"msg":"SIGHUP: nothing to reload: only the TLS files of -tls-cert, -tls-key and -tls-client-ca are re-read on SIGHUP; a changed config file needs a restart"`, 1)
+	resp, err := http.Get(gw.URL + "/readyz")
+	require.NoError(t, err, "still serving after SIGHUP")
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	// The cleanup's SIGTERM checks that it still exits 0.
+}

@@ -4,6 +4,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"reflect"
@@ -222,7 +223,11 @@ func Load(path string) (Config, error) {
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return cfg, fmt.Errorf("config: %w", err)
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return cfg, &Error{File: path, Msg: fmt.Sprintf("cannot read it: %v: give the path of a YAML config file (examples/ has some), or no -config for the embedded defaults", err)}
 	}
 	d, err := parse(path, data)
 	if err != nil {

@@ -85,3 +85,13 @@ func TestErrorMessagesCoverTestdata(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, entries, 28, "add new inputs to TestErrorMessages")
 }
+
+// A file that cannot be read is an *Error too, naming the file and the fix,
+// without the os package's "open PATH" repeated.
+func TestLoadUnreadable(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "missing.yaml")
+	_, err := config.Load(path)
+	var ce *config.Error
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, "config "+path+": cannot read it: no such file or directory: give the path of a YAML config file (examples/ has some), or no -config for the embedded defaults", err.Error())
+}
