@@ -4,6 +4,7 @@ package main_test
 // direction of the migration bridge with a credential on both sides.
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -114,6 +115,40 @@ backend:
 		}
 		assert.Len(t, api.tokensSeen(), 1, "the minted token is cached")
 	})
+}
+
+// TestMintedTokenScope: a token minted for a legacy caller's client carries
+// the scope sayHello needs and nothing more (RFC 6819 §5.1.5.1), even for a
+// client that may also have admin: the upstream that receives it cannot call
+// the gateway's operator routes with it.
+func TestMintedTokenScope(t *testing.T) {
+	api := startIntrospectingAPI(t)
+	gw := startClientsGateway(t, "-store", filepath.Join(t.TempDir(), "hellogw.db"), "-config", writeConfig(t, `
+sayhello: {require_token: true}
+clients:
+  - {id: legacy-app, secret: legacy-secret, grant_types: [client_credentials], scopes: [hello, admin], legacy: {basic: true}}
+  - {id: orders-api, secret: orders-secret, grant_types: [client_credentials], introspect_all: true}
+backend:
+  kind: json
+  url: %q
+  identity: {kind: bearer}`, api.URL))
+	api.setGateway(gw.URL, "orders-api", "orders-secret")
+	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte("legacy-app:legacy-secret"))
+	status, body := postJSONAuth(t, gw.URL+"/sayHello", basic, `{"firstName":"Ada"}`)
+	require.Equal(t, http.StatusOK, status, "%s", body)
+	assert.Equal(t, "Hello, Ada! (client legacy-app, scope hello)", body["greeting"], "introspected with scope hello only")
+
+	seen := api.tokensSeen()
+	require.Len(t, seen, 1)
+	for token := range seen {
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, gw.URL+"/metrics", nil)
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		_ = resp.Body.Close()
+		assert.Equal(t, http.StatusForbidden, resp.StatusCode, "the minted token is not an admin token")
+	}
 }
 
 // clientToken gets an access token with the client credentials grant.

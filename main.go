@@ -394,7 +394,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if _, err := authz.RevokeRemovedGrants(ctx); err != nil {
 		return err
 	}
-	svc, shadow, err := m.service(cfg, binding, core, reg, gateway.NewTokenCache(authz))
+	svc, shadow, err := m.service(cfg, binding, core, reg, gateway.NewTokenCache(authz, cfg.SayHello.Scope))
 	if err != nil {
 		return err
 	}

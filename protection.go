@@ -103,6 +103,11 @@ func (a clientAuthenticator) AuthenticateClientProof(ctx context.Context, id, ad
 	return clientResult(a.srv.AuthenticateClientProof(ctx, id, addr, proof))
 }
 
+func (a clientAuthenticator) RefuseClient(ctx context.Context, id, addr, reason string) error {
+	_, err := clientResult(oauth.ClientInfo{}, a.srv.RefuseClient(ctx, id, addr, reason))
+	return err
+}
+
 func clientResult(info oauth.ClientInfo, err error) (gateway.Principal, error) {
 	var throttled *oauth.ThrottledError
 	switch {

@@ -77,7 +77,7 @@ shadow:
 		t.Setenv("TEST_LEGACY_PASSWORD", "from-env")
 		cfg, err := load(t, `
 clients:
-  - {id: gateway, secret: s, grant_types: [client_credentials]}
+  - {id: gateway, secret: s, grant_types: [client_credentials], scopes: [hello]}
   - {id: old, secret: s, grant_types: [client_credentials], legacy: {basic: true}}
 backend:
   kind: soap
@@ -128,6 +128,7 @@ shadow:
 		{"ErrIdentityPasswordType", "backend: {kind: soap, url: 'http://x/', identity: {kind: wsse, username: u, password: p, password_type: md5}}", "text or digest"},
 		{"ErrMintForUnknown", "backend: {kind: json, url: 'http://x/', identity: {kind: bearer, mint_for: nobody}}", `"nobody" is not among the clients`},
 		{"ErrMintForGrant", "clients: [{id: gw, secret: s, redirect_uris: ['http://x/cb']}]\nbackend: {kind: json, url: 'http://x/', identity: {kind: bearer, mint_for: gw}}", "clients[0].grant_types: must list client_credentials"},
+		{"ErrMintForScope", "clients: [{id: gw, secret: s, grant_types: [client_credentials], scopes: [admin]}]\nbackend: {kind: json, url: 'http://x/', identity: {kind: bearer, mint_for: gw}}", `clients[0].scopes: must list "hello"`},
 		{"ErrLegacyGrant", "clients: [{id: old, secret: s, redirect_uris: ['http://x/cb'], legacy: {basic: true}}]\nshadow: {kind: json, url: 'http://x/', identity: {kind: bearer}}", `shadow.identity mints tokens of "old"`},
 	} {
 		t.Run(tc.desc, func(t *testing.T) {

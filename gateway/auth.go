@@ -45,7 +45,26 @@ type ClientAuthenticator interface {
 	// run more than once. An empty id counts a malformed credential
 	// against addr.
 	AuthenticateClientProof(ctx context.Context, id, addr string, proof func() bool) (Principal, error)
+	// RefuseClient counts a credential of client id (empty: none could be
+	// read) that the gateway refused before any secret was checked as a
+	// failed attempt from addr, recorded as reason (one of the refused*
+	// constants). It returns an error wrapping ErrBadCredentials, a
+	// *ThrottledError, or any other error when the store fails.
+	RefuseClient(ctx context.Context, id, addr, reason string) error
 }
+
+// Reasons a credential is refused before its secret is checked, as the
+// OAuth server's failure metric and log name them (not "bad_secret": no
+// secret was checked).
+const (
+	refusedMalformed     = "malformed"          // unreadable, or missing a part it needs
+	refusedExpired       = "expired"            // outside its validity or freshness window
+	refusedUnknownClient = "unknown_client"     // names no client, or no certificate matches one
+	refusedNotAllowed    = "method_not_allowed" // the client may not use this credential
+	// badSecret is a credential whose secret or proof was checked and is
+	// wrong, as the OAuth server names it.
+	badSecret = "bad_secret"
+)
 
 // NonceStore remembers the WS-Security nonces accepted, on every node.
 type NonceStore interface {
@@ -341,10 +360,13 @@ func (g *Gateway) basic(c *gin.Context, cred string) (Principal, *Error) {
 	raw, err := base64.StdEncoding.DecodeString(cred)
 	id, secret, ok := strings.Cut(string(raw), ":")
 	if err != nil || !ok || id == "" || secret == "" {
-		return g.refused(c, "", MethodBasic, nil, "the Basic credentials are malformed")
+		return g.refused(c, "", MethodBasic, refusedMalformed, nil, "the Basic credentials are malformed")
 	}
-	if lc := g.prot.clients[id]; lc == nil || !lc.Basic {
-		return g.refused(c, id, MethodBasic, nil, "these credentials are not accepted")
+	switch lc := g.prot.clients[id]; {
+	case lc == nil:
+		return g.refused(c, id, MethodBasic, refusedUnknownClient, nil, "these credentials are not accepted")
+	case !lc.Basic:
+		return g.refused(c, id, MethodBasic, refusedNotAllowed, nil, "these credentials are not accepted")
 	}
 	return g.clientSecret(c, id, secret, MethodBasic, nil)
 }
@@ -355,26 +377,28 @@ func (g *Gateway) clientSecret(c *gin.Context, id, secret, method string, sec *E
 	ctx, cancel := context.WithTimeout(c.Request.Context(), g.timeout)
 	defer cancel()
 	p, err := g.prot.Clients.AuthenticateClient(ctx, id, secret, c.ClientIP())
-	return g.clientResult(c, id, p, err, method, sec, "these credentials are not accepted")
+	return g.clientResult(c, id, p, err, method, badSecret, sec, "these credentials are not accepted")
 }
 
 // refused counts a credential that is refused before any secret is
-// checked (malformed, or not allowed for the client) as a failed attempt,
+// checked (malformed, expired, or not allowed for the client) as a failed
+// attempt for reason (RFC 6749 §2.3.1: guesses of any form are throttled),
 // and answers it.
-func (g *Gateway) refused(c *gin.Context, id, method string, sec *Error, msg string) (Principal, *Error) {
+func (g *Gateway) refused(c *gin.Context, id, method, reason string, sec *Error, msg string) (Principal, *Error) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), g.timeout)
 	defer cancel()
-	p, err := g.prot.Clients.AuthenticateClientProof(ctx, id, c.ClientIP(), func() bool { return false })
-	if err == nil { // a proof that is always false cannot pass
+	err := g.prot.Clients.RefuseClient(ctx, id, c.ClientIP(), reason)
+	if err == nil { // a refusal never passes
 		err = ErrBadCredentials
 	}
-	return g.clientResult(c, id, p, err, method, sec, msg)
+	return g.clientResult(c, id, Principal{}, err, method, reason, sec, msg)
 }
 
 // clientResult turns what a ClientAuthenticator said into a principal or
 // the answer: 401 (with the WS-Security fault code sec for a
-// UsernameToken), 429 when throttled, 503 when the store failed.
-func (g *Gateway) clientResult(c *gin.Context, id string, p Principal, err error, method string, sec *Error, msg string) (Principal, *Error) {
+// UsernameToken; reason, for the log, says why), 429 when throttled, 503
+// when the store failed.
+func (g *Gateway) clientResult(c *gin.Context, id string, p Principal, err error, method, reason string, sec *Error, msg string) (Principal, *Error) {
 	var throttled *ThrottledError
 	switch {
 	case err == nil:
@@ -389,7 +413,7 @@ func (g *Gateway) clientResult(c *gin.Context, id string, p Principal, err error
 		return Principal{}, e
 	case errors.Is(err, ErrBadCredentials):
 		g.log.WarnContext(c, "authentication failed", "request_id", requestIDOf(c),
-			"method", method, "client_known", g.prot.clients[id] != nil, "remote", c.ClientIP())
+			"method", method, "client_known", g.prot.clients[id] != nil, "remote", c.ClientIP(), "reason", reason)
 		if sec != nil {
 			return Principal{}, sec
 		}

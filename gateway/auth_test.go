@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -34,6 +35,7 @@ type clientsFake struct {
 	secrets  map[string]string
 	scopes   map[string][]string
 	failures map[string]int // by address
+	refusals []string       // the reasons RefuseClient was given
 	nonces   map[string]time.Time
 	down     bool
 }
@@ -82,6 +84,20 @@ func (f *clientsFake) AuthenticateClientProof(_ context.Context, id, addr string
 	defer f.mu.Unlock()
 	f.failures[addr]++
 	return gateway.Principal{}, fmt.Errorf("client %w", gateway.ErrBadCredentials)
+}
+
+func (f *clientsFake) RefuseClient(ctx context.Context, id, addr, reason string) error {
+	f.mu.Lock()
+	f.refusals = append(f.refusals, reason)
+	f.mu.Unlock()
+	_, err := f.AuthenticateClientProof(ctx, id, addr, func() bool { return false })
+	return err
+}
+
+func (f *clientsFake) refused() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.refusals)
 }
 
 func (f *clientsFake) UseNonce(_ context.Context, key string, expires time.Time) error {
@@ -185,6 +201,38 @@ func TestProtectionHTTP(t *testing.T) {
 			assert.Equal(t, tc.status, s.Code)
 			assert.Equal(t, tc.challenge, w.Header().Values("WWW-Authenticate"))
 			assert.Equal(t, tc.challenge, s.Header().Values("WWW-Authenticate"))
+		})
+	}
+}
+
+// TestRefusalReasons: a credential refused before its secret is checked
+// is counted by the throttle under what was wrong with it, not as a wrong
+// secret; one whose secret was checked is not a refusal.
+func TestRefusalReasons(t *testing.T) {
+	now := time.Now()
+	for _, tc := range []struct {
+		desc, auth, env string
+		want            []string
+	}{
+		{"BasicMalformed", "Basic %%%", "", []string{"malformed"}},
+		{"BasicUnknownClient", basicAuth("nobody", "b-secret"), "", []string{"unknown_client"}},
+		{"BasicNotAllowed", basicAuth("text-app", "t-secret"), "", []string{"method_not_allowed"}},
+		{"BasicWrongSecret", basicAuth("basic-app", "nope"), "", nil},
+		{"WSSEExpired", "", digestEnvelope(t, nsEnv11, "digest-app", "d-secret", now.Add(-6*time.Minute)), []string{"expired"}},
+		{"WSSENonceNoCreated", "", securityEnvelope(nsEnv11, wsse.UsernameToken{Username: "text-app", Password: "t-secret", Nonce: []byte("0123456789abcdef")}), []string{"malformed"}},
+		{"WSSEWrongSecret", "", digestEnvelope(t, nsEnv11, "digest-app", "nope", now), nil},
+	} {
+		t.Run(tc.desc, func(t *testing.T) {
+			g, f, _ := protected(t)
+			var s *httptest.ResponseRecorder
+			if tc.auth != "" {
+				s = doFrom(g, "192.0.2.5:1", "POST", "/sayHello", "application/json", `{"firstName":"Ada"}`, "Authorization", tc.auth)
+			} else {
+				s = doFrom(g, "192.0.2.5:1", "POST", "/SayHello/", "text/xml", tc.env)
+			}
+			require.Equal(t, http.StatusUnauthorized, s.Code, s.Body.String())
+			assert.Equal(t, 1, f.failed("192.0.2.5"), "counted by the throttle")
+			assert.Equal(t, tc.want, f.refused())
 		})
 	}
 }
@@ -294,6 +342,11 @@ func TestWSSecurity(t *testing.T) {
 		{"ErrDigestNoNonce", func(ns string) string {
 			tok := wsse.NewUsernameToken("digest-app", "d-secret", true, now)
 			tok.Nonce = nil
+			return securityEnvelope(ns, tok)
+		}, 401, "InvalidSecurityToken", true},
+		{"ErrTextNonceNoCreated", func(ns string) string {
+			tok := wsse.NewUsernameToken("text-app", "t-secret", false, now)
+			tok.Created = ""
 			return securityEnvelope(ns, tok)
 		}, 401, "InvalidSecurityToken", true},
 		{"ErrBadNonce", func(ns string) string {

@@ -95,14 +95,14 @@ func (g *Gateway) certificate(c *gin.Context) (Principal, *Error) {
 	case !ok:
 		return Principal{}, errNoCredentials
 	case err != nil:
-		return g.refused(c, "", MethodMTLS, nil, "the forwarded client certificate is malformed")
+		return g.refused(c, "", MethodMTLS, refusedMalformed, nil, "the forwarded client certificate is malformed")
 	}
 	now := time.Now()
 	if lc := g.prot.byPrint[sha256.Sum256(cert.Raw)]; lc != nil {
 		// A pinned certificate is trusted as itself, but not past its
 		// validity period.
 		if now.Before(cert.NotBefore) || now.After(cert.NotAfter) {
-			return g.refused(c, lc.ID, MethodMTLS, nil, "the client certificate is expired or not yet valid")
+			return g.refused(c, lc.ID, MethodMTLS, refusedExpired, nil, "the client certificate is expired or not yet valid")
 		}
 		return Principal{ClientID: lc.ID, Scopes: lc.Scopes, Method: MethodMTLS}, nil
 	}
@@ -116,7 +116,7 @@ func (g *Gateway) certificate(c *gin.Context) (Principal, *Error) {
 			}
 		}
 	}
-	return g.refused(c, "", MethodMTLS, nil, "the client certificate is not registered to any client")
+	return g.refused(c, "", MethodMTLS, refusedUnknownClient, nil, "the client certificate is not registered to any client")
 }
 
 // ParseThumbprint reads a SHA-256 certificate thumbprint: hex, with or

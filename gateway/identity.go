@@ -105,10 +105,11 @@ const (
 	mintTimeout = 5 * time.Second
 )
 
-// TokenCache keeps one minted token per client, shared by every backend
-// it is given to, until shortly before it expires.
+// TokenCache keeps one minted token per client and scope, shared by every
+// backend it is given to, until shortly before it expires.
 type TokenCache struct {
 	mint  TokenMinter
+	scope string // what every token is minted with
 	now   func() time.Time
 	group singleflight.Group // one mint per client at a time
 
@@ -121,17 +122,25 @@ type mintedToken struct {
 	minted, expires time.Time
 }
 
-// NewTokenCache returns a cache of tokens minted by m.
-func NewTokenCache(m TokenMinter) *TokenCache {
-	return &TokenCache{mint: m, now: time.Now, tokens: map[string]mintedToken{}}
+// NewTokenCache returns a cache of tokens minted by m with scope alone:
+// the scope sayHello needs (sayhello.scope), never all of the client's,
+// which may include admin (RFC 6749 §3.3 lets a client ask for less than
+// it may have; RFC 6819 §5.1.5.1 limits a token's scope to what it is
+// for). An upstream that receives one can call sayHello as the client and
+// nothing more.
+func NewTokenCache(m TokenMinter, scope string) *TokenCache {
+	return &TokenCache{mint: m, scope: scope, now: time.Now, tokens: map[string]mintedToken{}}
 }
+
+// key names the cached token of clientID: by client and scope.
+func (c *TokenCache) key(clientID string) string { return clientID + " " + c.scope }
 
 // token returns a live token of clientID, minting one if needed.
 func (c *TokenCache) token(ctx context.Context, clientID string) (string, error) {
 	if t, ok := c.cached(clientID); ok {
 		return t, nil
 	}
-	v, err, _ := c.group.Do(clientID, func() (any, error) {
+	v, err, _ := c.group.Do(c.key(clientID), func() (any, error) {
 		if t, ok := c.cached(clientID); ok { // minted while this call waited
 			return t, nil
 		}
@@ -139,12 +148,12 @@ func (c *TokenCache) token(ctx context.Context, clientID string) (string, error)
 		mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), mintTimeout)
 		defer cancel()
 		minted := c.now()
-		value, expires, err := c.mint.IssueClientToken(mctx, clientID, nil)
+		value, expires, err := c.mint.IssueClientToken(mctx, clientID, []string{c.scope})
 		if err != nil {
 			return "", err
 		}
 		c.mu.Lock()
-		c.tokens[clientID] = mintedToken{value: value, minted: minted, expires: expires}
+		c.tokens[c.key(clientID)] = mintedToken{value: value, minted: minted, expires: expires}
 		c.mu.Unlock()
 		return value, nil
 	})
@@ -157,7 +166,7 @@ func (c *TokenCache) token(ctx context.Context, clientID string) (string, error)
 // cached returns the token of clientID if it is not due for renewal.
 func (c *TokenCache) cached(clientID string) (string, bool) {
 	c.mu.Lock()
-	t, ok := c.tokens[clientID]
+	t, ok := c.tokens[c.key(clientID)]
 	c.mu.Unlock()
 	before := min(renewBefore, t.expires.Sub(t.minted)/10)
 	return t.value, ok && c.now().Before(t.expires.Add(-before))
@@ -168,7 +177,7 @@ func (c *TokenCache) cached(clientID string) (string, bool) {
 func (c *TokenCache) forget(clientID, value string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if t, ok := c.tokens[clientID]; ok && t.value == value && c.now().Sub(t.minted) >= forgetBackoff {
-		delete(c.tokens, clientID)
+	if t, ok := c.tokens[c.key(clientID)]; ok && t.value == value && c.now().Sub(t.minted) >= forgetBackoff {
+		delete(c.tokens, c.key(clientID))
 	}
 }

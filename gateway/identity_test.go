@@ -26,6 +26,7 @@ type minter struct {
 	now     time.Time
 	ttl     time.Duration
 	issued  []string // client ids, in order
+	scopes  []string // asked for the last token
 	failFor string   // a client it refuses
 }
 
@@ -36,6 +37,7 @@ func (m *minter) IssueClientToken(_ context.Context, clientID string, scopes []s
 		return "", time.Time{}, errors.New("unauthorized_client")
 	}
 	m.issued = append(m.issued, clientID)
+	m.scopes = scopes
 	return "tok-" + string(rune('0'+len(m.issued))), m.now.Add(m.ttl), nil
 }
 
@@ -85,7 +87,7 @@ func newRecorder(t *testing.T) *recorder {
 func TestUpstreamIdentityBearer(t *testing.T) {
 	op := sayHelloOp(t)
 	m := &minter{now: time.Now(), ttl: time.Hour}
-	tokens := gateway.NewTokenCache(m)
+	tokens := gateway.NewTokenCache(m, "hello")
 	tokens.SetClock(m.Now)
 	up := newRecorder(t)
 	b, err := gateway.NewJSONBackend(op, gateway.UpstreamConfig{URL: up.URL, BreakerFailures: 100,
@@ -128,6 +130,7 @@ func TestUpstreamIdentityBearer(t *testing.T) {
 		got, _ = call(ctx)
 		assert.Equal(t, "Bearer tok-3", got, "a caller with no client: mint_for's")
 		assert.Equal(t, []string{"legacy-app", "legacy-app", "gateway"}, m.issued)
+		assert.Equal(t, []string{"hello"}, m.scopes, "minted with the scope sayHello needs, not all of the client's")
 	})
 	t.Run("Upstream401", func(t *testing.T) {
 		up.status.Store(http.StatusUnauthorized)

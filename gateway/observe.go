@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/hellogw/hellogw/internal/flatlog"
 	"github.com/hellogw/hellogw/internal/reqlog"
 )
 
@@ -132,9 +133,17 @@ func (g *Gateway) observe(c *gin.Context) {
 	if errMsg != "" {
 		attrs = append(attrs, slog.String("error", errMsg))
 	}
+	// A log line that cannot be written has nowhere to be reported.
+	if fh, ok := h.(*flatlog.Handler); ok {
+		// By its parts: no Record, whose attributes past the fifth are a
+		// slice allocated per line. A concrete call, so that attrs stays
+		// on the stack.
+		_ = fh.HandleAttrs(c, end, level, "request", attrs...)
+		return
+	}
 	r := slog.NewRecord(end, level, "request", 0)
 	r.AddAttrs(attrs...)
-	_ = h.Handle(c, r) // a log line that cannot be written has nowhere to be reported
+	_ = h.Handle(c, r)
 }
 
 // Request ids: a caller's own id when it looks like one, else this
@@ -155,7 +164,8 @@ func requestID(given []string) string {
 	if len(given) > 0 && validRequestID(given[0]) {
 		return given[0]
 	}
-	return idPrefix + strconv.FormatUint(idCounter.Add(1), 36)
+	var b [32]byte // 13 bytes of prefix, at most 13 base-36 digits: one allocation, the string
+	return string(strconv.AppendUint(append(b[:0], idPrefix...), idCounter.Add(1), 36))
 }
 
 // validRequestID accepts 1 to 128 characters of [A-Za-z0-9._:-]: enough for

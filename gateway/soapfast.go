@@ -248,6 +248,15 @@ const (
 	nameChar  = 2
 )
 
+// plainAttrByte holds the bytes eqValue takes in a value: printable ASCII
+// but '<' and '&'.
+var plainAttrByte = func() (t [256]bool) {
+	for c := 0x20; c <= 0x7E; c++ {
+		t[c] = c != '<' && c != '&'
+	}
+	return t
+}()
+
 // eqValue reads Eq and a quoted attribute value of printable ASCII other
 // than '<' and '&' (no references, no normalisation to do).
 func (s *fastScan) eqValue() (string, bool) {
@@ -266,7 +275,7 @@ func (s *fastScan) eqValue() (string, bool) {
 	}
 	val := s.b[s.i+1 : s.i+1+end]
 	for i := 0; i < len(val); i++ {
-		if c := val[i]; c < 0x20 || c > 0x7E || c == '<' || c == '&' {
+		if !plainAttrByte[val[i]] {
 			return "", false
 		}
 	}

@@ -109,6 +109,16 @@ func readSecurityHeader(h *etree.Element) *securityHeader {
 	if sec.token.Digest && (sec.token.Nonce == nil || sec.token.Created == "") {
 		return sec.fail(wsse.ErrInvalidSecurityToken, "a PasswordDigest needs a Nonce and a Created")
 	}
+	// UsernameToken Profile 1.1 §3.1 has receivers keep used nonces only
+	// for the freshness window of their Created, and recommends refusing a
+	// token that does not use both. A Nonce without a Created could be
+	// replayed once it left the store, so it is refused. The token is
+	// unacceptable as sent, whatever its password: InvalidSecurityToken
+	// (SOAP Message Security 1.1 §12), as for an unreadable Created, not
+	// FailedAuthentication, which would say the password was checked.
+	if sec.token.Nonce != nil && sec.token.Created == "" {
+		return sec.fail(wsse.ErrInvalidSecurityToken, "a Nonce needs a Created, which bounds how long it is kept")
+	}
 	return sec
 }
 
@@ -127,7 +137,7 @@ func securityFault(f *wsse.Fault, detail string) *Error {
 // allowed that password type. Every refusal is counted by the throttle.
 func (g *Gateway) usernameToken(c *gin.Context, sec *securityHeader) (Principal, *Error) {
 	if sec.fault != nil {
-		return g.refused(c, "", MethodWSSE, securityFault(sec.fault, sec.detail), "")
+		return g.refused(c, "", MethodWSSE, refusedMalformed, securityFault(sec.fault, sec.detail), "")
 	}
 	tok := sec.token
 	id := tok.Username
@@ -137,16 +147,19 @@ func (g *Gateway) usernameToken(c *gin.Context, sec *securityHeader) (Principal,
 		mode = WSSEDigest
 	}
 	lc := g.prot.clients[id]
-	if lc == nil || lc.WSSE != mode {
-		return g.refused(c, id, MethodWSSE, failed, "")
+	switch {
+	case lc == nil:
+		return g.refused(c, id, MethodWSSE, refusedUnknownClient, failed, "")
+	case lc.WSSE != mode:
+		return g.refused(c, id, MethodWSSE, refusedNotAllowed, failed, "")
 	}
 	now := time.Now()
 	if err := tok.CheckFresh(now, g.prot.WSSEWindow); err != nil {
-		detail := "its Created is outside the freshness window"
+		detail, reason := "its Created is outside the freshness window", refusedExpired
 		if !errors.Is(err, wsse.ErrMessageExpired) {
-			detail = "its Created is not a dateTime with a time zone"
+			detail, reason = "its Created is not a dateTime with a time zone", refusedMalformed
 		}
-		return g.refused(c, id, MethodWSSE, securityFault(wsse.AsFault(err), detail), "")
+		return g.refused(c, id, MethodWSSE, reason, securityFault(wsse.AsFault(err), detail), "")
 	}
 	// SOAP Message Security 1.1 §10: a message past its Timestamp's
 	// Expires is refused, allowing the window for clock skew.
@@ -154,9 +167,9 @@ func (g *Gateway) usernameToken(c *gin.Context, sec *securityHeader) (Principal,
 		expires, err := wsse.ParseCreated(sec.expires)
 		switch {
 		case err != nil:
-			return g.refused(c, id, MethodWSSE, securityFault(wsse.ErrInvalidSecurity, "the Timestamp's Expires is not a dateTime with a time zone"), "")
+			return g.refused(c, id, MethodWSSE, refusedMalformed, securityFault(wsse.ErrInvalidSecurity, "the Timestamp's Expires is not a dateTime with a time zone"), "")
 		case now.After(expires.Add(g.prot.WSSEWindow)):
-			return g.refused(c, id, MethodWSSE, securityFault(wsse.ErrMessageExpired, "its Timestamp has expired"), "")
+			return g.refused(c, id, MethodWSSE, refusedExpired, securityFault(wsse.ErrMessageExpired, "its Timestamp has expired"), "")
 		}
 	}
 
@@ -170,7 +183,7 @@ func (g *Gateway) usernameToken(c *gin.Context, sec *securityHeader) (Principal,
 		p, err = g.prot.Clients.AuthenticateClient(ctx, id, tok.Password, c.ClientIP())
 	}
 	if err != nil || tok.Nonce == nil {
-		return g.clientResult(c, id, p, err, MethodWSSE, failed, "")
+		return g.clientResult(c, id, p, err, MethodWSSE, badSecret, failed, "")
 	}
 
 	// A nonce is accepted once (UsernameToken Profile 1.1 §4), on every

@@ -34,7 +34,7 @@ func (s *Server) AuthenticateClient(ctx context.Context, id, secret, remoteAddr 
 		s.metrics.authFailure.WithLabelValues("gateway", "malformed").Inc()
 		return ClientInfo{}, ErrInvalidClient
 	}
-	cl, err := s.authenticate(ctx, "gateway", []string{id}, []string{secret}, remoteAddr, nil)
+	cl, err := s.authenticate(ctx, "gateway", []string{id}, []string{secret}, remoteAddr, nil, "")
 	if err != nil {
 		return ClientInfo{}, err
 	}
@@ -45,8 +45,10 @@ func (s *Server) AuthenticateClient(ctx context.Context, id, secret, remoteAddr 
 // counted and throttled (throttle.go) before any secret is checked. ids and
 // secrets are candidate spellings of one credential (see clientCredentials);
 // or, with proof, the credential is a proof of the secret that proof checks
-// (AuthenticateClientProof). endpoint labels the metrics and the log.
-func (s *Server) authenticate(ctx context.Context, endpoint string, ids, secrets []string, remoteAddr string, proof func() bool) (*client, error) {
+// (AuthenticateClientProof); or, with refusal, the credential was refused
+// before any check, for that reason (RefuseClient). endpoint labels the
+// metrics and the log.
+func (s *Server) authenticate(ctx context.Context, endpoint string, ids, secrets []string, remoteAddr string, proof func() bool, refusal string) (*client, error) {
 	var cl *client
 	for _, id := range ids {
 		if cl = s.clients[id]; cl != nil {
@@ -61,7 +63,7 @@ func (s *Server) authenticate(ctx context.Context, endpoint string, ids, secrets
 	// (throttle.begin's quick check), which spares the store a write.
 	var quick, check func() bool
 	switch {
-	case cl == nil:
+	case cl == nil, refusal != "":
 	case proof != nil:
 		quick, check = proof, proof
 	default:
@@ -78,15 +80,19 @@ func (s *Server) authenticate(ctx context.Context, endpoint string, ids, secrets
 	case passed:
 		return cl, nil
 	}
-	if cl != nil && check() {
+	if check != nil && check() {
 		if err := att.succeeded(ctx); err != nil {
 			return nil, err
 		}
 		return cl, nil
 	}
-	reason := "bad_secret"
-	if cl == nil {
+	reason := refusal
+	switch {
+	case reason != "":
+	case cl == nil:
 		reason = "unknown_client"
+	default:
+		reason = "bad_secret"
 	}
 	s.metrics.authFailure.WithLabelValues(endpoint, reason).Inc()
 	s.log.Warn("oauth client authentication failed", "endpoint", endpoint, "reason", reason, "client_known", cl != nil, "remote", remoteAddr)
@@ -112,7 +118,7 @@ func (s *Server) authenticateClient(c *gin.Context, form url.Values, endpoint st
 		writeError(c, authErr)
 		return nil, false
 	}
-	cl, err := s.authenticate(c.Request.Context(), endpoint, ids, secrets, c.ClientIP(), nil)
+	cl, err := s.authenticate(c.Request.Context(), endpoint, ids, secrets, c.ClientIP(), nil, "")
 	var throttled *ThrottledError
 	switch {
 	case err == nil:

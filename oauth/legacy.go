@@ -35,11 +35,24 @@ type Legacy struct {
 // run more than once, under the throttle's lock. An empty id counts a
 // malformed credential against remoteAddr (the account "" is nobody's).
 func (s *Server) AuthenticateClientProof(ctx context.Context, id, remoteAddr string, proof func() bool) (ClientInfo, error) {
-	cl, err := s.authenticate(ctx, "gateway", []string{id}, nil, remoteAddr, proof)
+	cl, err := s.authenticate(ctx, "gateway", []string{id}, nil, remoteAddr, proof, "")
 	if err != nil {
 		return ClientInfo{}, err
 	}
 	return ClientInfo{ID: cl.id, Scopes: slices.Clone(cl.scopes)}, nil
+}
+
+// RefuseClient counts a credential of client id (empty if none could be
+// read) that the caller refused before any secret was checked (malformed,
+// expired, a method the client is not allowed) as a failed attempt from
+// remoteAddr, in the budgets of AuthenticateClient (RFC 6749 §2.3.1), so
+// that such credentials are no cheaper to send. It logs and counts the
+// failure as reason, a label of a small fixed set such as "malformed" or
+// "expired", not as a wrong secret. It returns ErrInvalidClient, a
+// *ThrottledError, or the store's error.
+func (s *Server) RefuseClient(ctx context.Context, id, remoteAddr, reason string) error {
+	_, err := s.authenticate(ctx, "gateway", []string{id}, nil, remoteAddr, nil, reason)
+	return err
 }
 
 // CheckSecret reports whether plain is the secret a client's secret_hash

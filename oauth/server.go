@@ -29,6 +29,16 @@ const (
 // revokes its chain (RFC 6749 §4.1.2), and so that it outlives a login session.
 const sweepRetention = time.Hour
 
+// secretTimeout bounds NewServer's read of the store's throttle key.
+const secretTimeout = 30 * time.Second
+
+// randomKey is a new 256-bit HMAC key.
+func randomKey() []byte {
+	k := make([]byte, 32)
+	_, _ = rand.Read(k) // crypto/rand.Read never fails (Go 1.24+)
+	return k
+}
+
 // dummyHash is checked for unknown usernames, so that the time a failed login
 // takes does not tell whether the user exists.
 var dummyHash = sync.OnceValue(func() string {
@@ -72,11 +82,24 @@ func NewServer(cfg Config, store Store, logger *slog.Logger, reg prometheus.Regi
 	if s.now == nil {
 		s.now = time.Now
 	}
+	throttleKey := s.sessionKey
 	if len(s.sessionKey) == 0 {
-		s.sessionKey = make([]byte, 32)
-		_, _ = rand.Read(s.sessionKey)
+		s.sessionKey = randomKey()
+		// The throttle's key must be the same on every node sharing the
+		// store, or each node would have budgets of its own (RFC 6749
+		// §2.3.1 asks for one protection of the endpoint), and across
+		// restarts; the first node to start makes it. The session key
+		// stays per process: one kept in the store would let whoever
+		// reads the store forge login sessions.
+		ctx, cancel := context.WithTimeout(context.Background(), secretTimeout)
+		throttleKey, err = store.Secret(ctx, "throttle_key", randomKey())
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("oauth: the throttle key: %w", err)
+		}
 	}
-	s.throttle = &throttle{store: store, cfg: cfg.Throttle.withDefaults(), now: s.now, mac: s.mac}
+	s.throttle = &throttle{store: store, cfg: cfg.Throttle.withDefaults(), now: s.now,
+		mac: func(parts ...string) string { return macOf(throttleKey, parts...) }}
 	if s.clients, err = loadClients(cfg.Clients, s.secrets); err != nil {
 		return nil, fmt.Errorf("oauth: %w", err)
 	}

@@ -29,9 +29,12 @@ type session struct {
 }
 
 // mac returns the URL-safe HMAC-SHA256 of the parts under the session key.
-// Each part is prefixed with its length, so no two lists of parts collide.
-func (s *Server) mac(parts ...string) string {
-	m := hmac.New(sha256.New, s.sessionKey)
+func (s *Server) mac(parts ...string) string { return macOf(s.sessionKey, parts...) }
+
+// macOf returns the URL-safe HMAC-SHA256 of the parts under key. Each part
+// is prefixed with its length, so no two lists of parts collide.
+func macOf(key []byte, parts ...string) string {
+	m := hmac.New(sha256.New, key)
 	for _, p := range parts {
 		m.Write(binary.BigEndian.AppendUint64(nil, uint64(len(p))))
 		m.Write([]byte(p))

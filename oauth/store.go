@@ -53,6 +53,10 @@ type Store interface {
 	// key, on any node, take turns. keys must be distinct. update may run
 	// more than once; it must not have side effects.
 	UpdateThrottle(ctx context.Context, keys []string, update func(recs []ThrottleRecord) []ThrottleRecord) error
+	// Secret returns the secret stored under name, storing candidate
+	// under it first if there is none: every call, on every node sharing
+	// the store, returns the value of the first one. Sweep keeps it.
+	Secret(ctx context.Context, name string, candidate []byte) ([]byte, error)
 	// Sweep deletes codes, tokens, nonces and throttle records that expired before
 	// the given time and returns how many rows it deleted.
 	Sweep(ctx context.Context, before time.Time) (int64, error)

@@ -29,14 +29,16 @@ import (
 //     TarPitFree attempts in a window, each further attempt waits for a slot
 //     of the account's tar pit, spaced TarPitStep apart and doubling up to
 //     TarPitMaxStep, so guesses from many addresses together get slow. An
-//     attempt whose slot is more than MaxWait away is refused with 429 and a
+//     attempt whose slot is more than MaxWait away, or beyond the deadline
+//     of the attempt's context (see maxWait), is refused with 429 and a
 //     Retry-After of when the queue has room. Addresses that signed in to the
 //     account in the last KnownFor skip the tar pit.
 //
 // Keys are HMAC-SHA256 values under the session key, so the store never holds
 // an address or an account name, and an IPv4 address cannot be recovered by
-// trying all 2^32. Without a configured session_key the key is random per
-// process, and the counts restart with it.
+// trying all 2^32. Without a configured session_key the key is one kept in
+// the store (Store.Secret), made by the first node to start, so that nodes
+// sharing the store share the budgets and a restart keeps the counts.
 type Throttle struct {
 	Window        time.Duration // default 5 minutes
 	PairLimit     int64         // default 10
@@ -160,10 +162,14 @@ func (t *throttle) begin(ctx context.Context, kind, remote, account string, quic
 			a.accountCounted = true
 			if t.count(acct, now); acct.Count > t.cfg.TarPitFree {
 				slot := later(acct.NextSlot, now)
-				if wait = slot.Sub(now); wait > t.cfg.MaxWait {
-					refused = &ThrottledError{RetryAfter: wait - t.cfg.MaxWait}
+				if limit := t.maxWait(ctx); slot.Sub(now) > limit {
+					// RFC 6585 §4: 429 with Retry-After (RFC 9110
+					// §10.2.3) when a later attempt's slot would be
+					// near enough.
+					refused = &ThrottledError{RetryAfter: slot.Sub(now) - limit}
 					return orig
 				}
+				wait = slot.Sub(now)
 				acct.NextSlot = slot.Add(t.step(acct.Count - t.cfg.TarPitFree))
 				acct.ExpiresAt = later(acct.ExpiresAt, acct.NextSlot)
 			}
@@ -192,6 +198,25 @@ func (t *throttle) begin(ctx context.Context, kind, remote, account string, quic
 		}
 	}
 	return a, false, nil
+}
+
+// checkReserve is the time a tar-pit wait leaves before the context's
+// deadline for the check that follows it and its write to the store.
+const checkReserve = time.Second
+
+// maxWait is the longest tar-pit wait an attempt under ctx may take:
+// MaxWait, and never past ctx's deadline less the time of the check that
+// follows (at most half of what is left). An attempt whose slot is further
+// away is refused with 429 at once; waiting for it would end in the
+// context's error, answered as a store failure (500/503), not as the
+// throttling it is.
+func (t *throttle) maxWait(ctx context.Context) time.Duration {
+	limit := t.cfg.MaxWait
+	if dl, ok := ctx.Deadline(); ok {
+		left := time.Until(dl)
+		limit = min(limit, left-min(checkReserve, left/2))
+	}
+	return limit
 }
 
 // succeeded takes a successful attempt back from the budgets it was counted

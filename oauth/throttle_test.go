@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -72,6 +73,26 @@ func TestThrottleParallelWrongSecrets(t *testing.T) {
 		e.clock.Advance(5 * time.Minute)
 		assert.Equal(t, http.StatusOK, e.introspectFrom(t, demoBasic, attacker).StatusCode)
 	})
+}
+
+// TestThrottleSharedWithoutSessionKey: two servers on one SQLite file, with
+// no session_key configured, share one budget (RFC 6749 §2.3.1): of 20
+// wrong secrets from one address, sent to both in turn, 10 are checked, not
+// 10 on each. A restart keeps the count.
+func TestThrottleSharedWithoutSessionKey(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "oauth.db")
+	nodes := []*env{newEnvAt(t, path, nil), newEnvAt(t, path, nil)}
+	require.Empty(t, nodes[0].cfg.SessionKey)
+	const n, budget, attacker = 20, 10, "198.51.100.8"
+	codes := make([]int, n)
+	for i := range codes {
+		codes[i] = nodes[i%2].introspectFrom(t, demoID+":wrong-"+strconv.Itoa(i), attacker).StatusCode
+	}
+	assert.Equal(t, map[int]int{http.StatusUnauthorized: budget, http.StatusTooManyRequests: n - budget}, statuses(codes))
+
+	nodes[0].restart(t)
+	assert.Equal(t, http.StatusTooManyRequests, nodes[0].introspectFrom(t, demoBasic, attacker).StatusCode, "the count outlives a restart")
+	assert.Equal(t, http.StatusOK, nodes[0].introspectFrom(t, demoBasic, "203.0.113.10").StatusCode)
 }
 
 // TestThrottleSuccessesAreTakenBack: a client that authenticates correctly
@@ -147,6 +168,32 @@ func TestThrottleTarPit(t *testing.T) {
 	})
 }
 
+// TestThrottleTarPitPastDeadline: an attempt whose tar-pit slot lies past
+// its context's deadline (the gateway's store timeout, shorter than MaxWait)
+// is refused with 429 at once (RFC 6585 §4), not left to wait until the
+// context ends and then reported as a store failure (500).
+func TestThrottleTarPitPastDeadline(t *testing.T) {
+	const step = 2 * time.Second
+	e := newEnv(t, func(c *oauth.Config) {
+		c.Throttle = oauth.Throttle{TarPitFree: 1, TarPitStep: step, TarPitMaxStep: step, MaxWait: 10 * step}
+	})
+	// The first attempt is free, the second takes slot 0, the third's is a
+	// step away: past the deadline of 1 s.
+	for i := range 2 {
+		_, err := e.srv.AuthenticateClient(context.Background(), demoID, "wrong", "198.51.100."+strconv.Itoa(20+i))
+		require.ErrorIs(t, err, oauth.ErrInvalidClient)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err := e.srv.AuthenticateClient(ctx, demoID, "wrong", "198.51.100.30")
+	var throttled *oauth.ThrottledError
+	require.ErrorAs(t, err, &throttled)
+	assert.Less(t, time.Since(start), 500*time.Millisecond, "answered at once, not after a wait")
+	assert.Positive(t, throttled.RetryAfter)
+	assert.LessOrEqual(t, throttled.RetryAfter, step)
+}
+
 // TestAuthenticateClient is the entry point the gateway's legacy credentials
 // use: the same budgets as the token endpoint.
 func TestAuthenticateClient(t *testing.T) {
@@ -178,6 +225,26 @@ func TestAuthenticateClient(t *testing.T) {
 	resp, body := e.do(t, tokenRequest{basic: demoBasic, from: "192.0.2.4", form: formOf("grant_type", "refresh_token", "refresh_token", "x")})
 	assert.Equal(t, http.StatusTooManyRequests, resp.StatusCode, body)
 	assert.Equal(t, 3.0, counterValue(t, e, "hellogw_oauth_client_auth_failures_total", "endpoint", "gateway", "reason", "bad_secret"))
+}
+
+// TestRefuseClient: a credential the gateway refused unchecked (an expired
+// UsernameToken, a malformed one) spends the budgets as a wrong secret
+// would, but is counted and logged under its own reason.
+func TestRefuseClient(t *testing.T) {
+	e := newEnv(t, func(c *oauth.Config) { c.Throttle = oauth.Throttle{PairLimit: 2} })
+	ctx := context.Background()
+	for _, reason := range []string{"expired", "malformed"} {
+		require.ErrorIs(t, e.srv.RefuseClient(ctx, demoID, "192.0.2.6", reason), oauth.ErrInvalidClient)
+	}
+	_, err := e.srv.AuthenticateClient(ctx, demoID, demoSecret, "192.0.2.6")
+	require.ErrorIs(t, err, oauth.ErrTooManyAttempts, "refusals spend the pair's budget")
+	require.ErrorIs(t, e.srv.RefuseClient(ctx, demoID, "192.0.2.6", "expired"), oauth.ErrTooManyAttempts)
+
+	for reason, want := range map[string]float64{"expired": 1, "malformed": 1, "bad_secret": 0, "throttled": 2} {
+		assert.Equal(t, want, counterValue(t, e, "hellogw_oauth_client_auth_failures_total", "endpoint", "gateway", "reason", reason), reason)
+	}
+	assert.Contains(t, e.logs.String(), `"reason":"expired"`)
+	assert.NotContains(t, e.logs.String(), `"reason":"bad_secret"`)
 }
 
 // TestLoginThrottleParallel: of 100 wrong passwords sent at once for one user

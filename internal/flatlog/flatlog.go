@@ -93,13 +93,38 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b 
 
 // Handle implements slog.Handler.
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
-	flat := true
+	var arr [16]slog.Attr // on the stack, for the usual few
+	attrs := arr[:0]
 	r.Attrs(func(a slog.Attr) bool {
-		flat = fastKind(a.Value.Kind())
-		return flat
+		attrs = append(attrs, a)
+		return true
 	})
-	if !flat {
-		return h.fallback.Handle(ctx, r)
+	if done, err := h.handle(r.Time, r.Level, r.Message, attrs); done {
+		return err
+	}
+	return h.fallback.Handle(ctx, r)
+}
+
+// HandleAttrs handles the record slog.NewRecord(t, level, msg, 0) with
+// attrs added, as Handle does, without building it: no copy of attrs, and
+// no allocation for the attributes past the five a Record holds inline.
+// It is for a caller that logs one line per request (the gateway).
+func (h *Handler) HandleAttrs(ctx context.Context, t time.Time, level slog.Level, msg string, attrs ...slog.Attr) error {
+	if done, err := h.handle(t, level, msg, attrs); done {
+		return err
+	}
+	r := slog.NewRecord(t, level, msg, 0)
+	r.AddAttrs(attrs...)
+	return h.fallback.Handle(ctx, r)
+}
+
+// handle writes a flat record; done is false, and nothing written, when
+// the record is not flat.
+func (h *Handler) handle(t time.Time, level slog.Level, msg string, attrs []slog.Attr) (done bool, err error) {
+	for _, a := range attrs {
+		if !fastKind(a.Value.Kind()) {
+			return false, nil
+		}
 	}
 	bp := bufPool.Get().(*[]byte)
 	defer func() {
@@ -108,13 +133,13 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 			bufPool.Put(bp)
 		}
 	}()
-	b, ok := h.format((*bp)[:0], r)
+	b, ok := h.format((*bp)[:0], t, level, msg, attrs)
 	*bp = b
 	if !ok {
-		return h.fallback.Handle(ctx, r)
+		return false, nil
 	}
-	_, err := h.w.Write(b)
-	return err
+	_, err = h.w.Write(b)
+	return true, err
 }
 
 func fastKind(k slog.Kind) bool {
@@ -127,14 +152,14 @@ func fastKind(k slog.Kind) bool {
 
 // format lays the record out as slog's commonHandler.handle does: time,
 // level, msg, then the attributes; ok is false where it cannot.
-func (h *Handler) format(b []byte, r slog.Record) ([]byte, bool) {
+func (h *Handler) format(b []byte, t time.Time, level slog.Level, msg string, attrs []slog.Attr) ([]byte, bool) {
 	if h.json {
 		b = append(b, '{')
 	}
 	sep := ""
 	ok := true
-	if !r.Time.IsZero() {
-		t := r.Time.Round(0) // strip the monotonic reading, as slog does
+	if !t.IsZero() {
+		t = t.Round(0) // strip the monotonic reading, as slog does
 		if h.rep == nil {
 			b, ok = h.appendPair(b, sep, slog.TimeKey, slog.TimeValue(t), slog.KindTime)
 			sep = h.attrSep()
@@ -146,23 +171,21 @@ func (h *Handler) format(b []byte, r slog.Record) ([]byte, bool) {
 		}
 	}
 	if h.rep == nil {
-		b, _ = h.appendPair(b, sep, slog.LevelKey, slog.StringValue(r.Level.String()), slog.KindString)
+		b, _ = h.appendPair(b, sep, slog.LevelKey, slog.StringValue(level.String()), slog.KindString)
 		sep = h.attrSep()
-		b, _ = h.appendPair(b, sep, slog.MessageKey, slog.StringValue(r.Message), slog.KindString)
+		b, _ = h.appendPair(b, sep, slog.MessageKey, slog.StringValue(msg), slog.KindString)
 	} else {
-		if b, sep, ok = h.appendAttr(b, sep, slog.Any(slog.LevelKey, r.Level)); !ok {
+		if b, sep, ok = h.appendAttr(b, sep, slog.Any(slog.LevelKey, level)); !ok {
 			return b, false
 		}
-		if b, sep, ok = h.appendAttr(b, sep, slog.String(slog.MessageKey, r.Message)); !ok {
+		if b, sep, ok = h.appendAttr(b, sep, slog.String(slog.MessageKey, msg)); !ok {
 			return b, false
 		}
 	}
-	r.Attrs(func(a slog.Attr) bool {
-		b, sep, ok = h.appendAttr(b, sep, a)
-		return ok
-	})
-	if !ok {
-		return b, false
+	for _, a := range attrs {
+		if b, sep, ok = h.appendAttr(b, sep, a); !ok {
+			return b, false
+		}
 	}
 	if h.json {
 		b = append(b, '}')

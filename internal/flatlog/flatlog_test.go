@@ -62,8 +62,9 @@ type valuer struct{ v slog.Value }
 
 func (v valuer) LogValue() slog.Value { return v.v }
 
-// FuzzSameAsSlog logs one record through flatlog and through slog's
-// handler of the same format and options, and wants the same bytes.
+// FuzzSameAsSlog logs one record through flatlog (Handle, and
+// HandleAttrs) and through slog's handler of the same format and options,
+// and wants the same bytes.
 func FuzzSameAsSlog(f *testing.F) {
 	f.Add("request", "path", "/SayHello/", int64(200), uint64(7), 0.25, true, int64(1234567), int64(1_765_000_000), int64(123456789), 0, 0, uint8(0))
 	f.Add("", "", "", int64(-1), uint64(0), 1e-7, false, int64(-1), int64(0), int64(0), -18000, 4, uint8(255))
@@ -112,6 +113,14 @@ func FuzzSameAsSlog(f *testing.F) {
 				}
 				if !bytes.Equal(got.Bytes(), want.Bytes()) {
 					t.Fatalf("json=%v replacer %d:\nflatlog %q\nslog    %q", json, ri, got.Bytes(), want.Bytes())
+				}
+				// HandleAttrs writes the same record, given by its parts.
+				got.Reset()
+				if err := fh.(*flatlog.Handler).HandleAttrs(context.Background(), when, lv, msg, attrs...); err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(got.Bytes(), want.Bytes()) {
+					t.Fatalf("HandleAttrs, json=%v replacer %d:\nflatlog %q\nslog    %q", json, ri, got.Bytes(), want.Bytes())
 				}
 			}
 		}
@@ -167,17 +176,26 @@ func TestAddSource(t *testing.T) {
 }
 
 // benchmarkLine logs the gateway's request line as gateway.observe does:
-// a record handed to the handler, no Logger in between.
+// through HandleAttrs when the handler has it, else a record handed to the
+// handler, no Logger in between.
 func benchmarkLine(b *testing.B, h slog.Handler) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		r := slog.NewRecord(time.Now(), slog.LevelInfo, "request", 0)
-		r.AddAttrs(
+		attrs := [...]slog.Attr{
 			slog.String("request_id", "3f2a9c8e1d0b-1a"), slog.String("method", "POST"), slog.String("path", "/SayHello/"),
 			slog.Int("status", 200), slog.String("wire", "soap11"), slog.String("outcome", "ok"),
-			slog.Duration("duration", 48*time.Microsecond), slog.String("remote", "127.0.0.1"), slog.String("auth", "none"))
-		if err := h.Handle(ctx, r); err != nil {
+			slog.Duration("duration", 48*time.Microsecond), slog.String("remote", "127.0.0.1"), slog.String("auth", "none"),
+		}
+		var err error
+		if fh, ok := h.(*flatlog.Handler); ok {
+			err = fh.HandleAttrs(ctx, time.Now(), slog.LevelInfo, "request", attrs[:]...)
+		} else {
+			r := slog.NewRecord(time.Now(), slog.LevelInfo, "request", 0)
+			r.AddAttrs(attrs[:]...)
+			err = h.Handle(ctx, r)
+		}
+		if err != nil {
 			b.Fatal(err)
 		}
 	}

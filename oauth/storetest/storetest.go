@@ -35,6 +35,35 @@ func Run(t *testing.T, newStore func(t *testing.T) oauth.Store) {
 	t.Run("RevokeGrants", func(t *testing.T) { testRevokeGrants(t, newStore(t)) })
 	t.Run("Throttle", func(t *testing.T) { testThrottle(t, newStore) })
 	t.Run("UseNonce", func(t *testing.T) { testUseNonce(t, newStore(t)) })
+	t.Run("Secret", func(t *testing.T) { testSecret(t, newStore(t)) })
+}
+
+// testSecret: of concurrent first calls, all get the same value, one of
+// their candidates, and later calls keep getting it.
+func testSecret(t *testing.T, s oauth.Store) {
+	ctx := context.Background()
+	got := make([][]byte, 16)
+	require.NoError(t, errors.Join(Concurrently(len(got), func(i int) error {
+		var err error
+		got[i], err = s.Secret(ctx, "k", []byte{byte(i), 0, 255})
+		return err
+	})...))
+	require.Len(t, got[0], 3)
+	assert.Less(t, int(got[0][0]), len(got), "one of the candidates")
+	for _, v := range got {
+		assert.Equal(t, got[0], v)
+	}
+	again, err := s.Secret(ctx, "k", []byte("other"))
+	require.NoError(t, err)
+	assert.Equal(t, got[0], again)
+	other, err := s.Secret(ctx, "other", []byte("x"))
+	require.NoError(t, err)
+	assert.Equal(t, []byte("x"), other, "names are apart")
+	_, err = s.Sweep(ctx, time.Now().Add(time.Hour))
+	require.NoError(t, err)
+	again, err = s.Secret(ctx, "k", []byte("other"))
+	require.NoError(t, err)
+	assert.Equal(t, got[0], again, "a sweep keeps it")
 }
 
 // testUseNonce: a nonce is accepted once while it lives, by exactly one of
