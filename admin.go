@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hellogw/hellogw/gateway"
 	"github.com/hellogw/hellogw/oauth"
 )
 
@@ -25,54 +26,46 @@ func isAdminPath(path string) bool {
 	return path == "/metrics" || strings.HasPrefix(path, "/admin/")
 }
 
-// adminGuard serves the public port: the operator routes need a bearer
-// token (RFC 6750 §2.1) whose scope includes AdminScope; everything else
-// goes to next as it is. Prometheus gets such a token itself with its
-// scrape_config's oauth2 section (the client_credentials grant).
-type adminGuard struct {
-	next   http.Handler
-	tokens func(ctx context.Context, token string) (*oauth.Token, error)
-	log    *slog.Logger
-}
-
-func (g adminGuard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !isAdminPath(r.URL.Path) {
-		g.next.ServeHTTP(w, r)
-		return
-	}
-	challenge := `Bearer realm="hellogw admin", scope="` + AdminScope + `"`
-	scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !strings.EqualFold(scheme, "Bearer") || token == "" {
-		// RFC 6750 §3.1: no credentials, no error code.
-		w.Header().Set("WWW-Authenticate", challenge)
-		adminError(w, http.StatusUnauthorized, "This route needs a bearer token with the admin scope.")
-		return
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
-	defer cancel()
-	rec, err := g.tokens(ctx, strings.TrimSpace(token))
-	switch {
-	case errors.Is(err, oauth.ErrInvalidToken):
-		w.Header().Set("WWW-Authenticate", challenge+`, error="invalid_token"`)
-		adminError(w, http.StatusUnauthorized, "The bearer token is unknown, expired or revoked.")
-	case err != nil:
-		g.log.Error("admin token check", "err", err)
-		adminError(w, http.StatusServiceUnavailable, "The token store cannot be reached.")
-	case !slices.Contains(rec.Scopes, AdminScope):
-		w.Header().Set("WWW-Authenticate", challenge+`, error="insufficient_scope"`)
-		adminError(w, http.StatusForbidden, "The bearer token does not have the admin scope.")
-	default:
-		g.next.ServeHTTP(w, r)
+// adminGuard is the gateway's Guard (gateway.Config): on the public port
+// the operator routes need a bearer token (RFC 6750 §2.1) whose scope
+// includes AdminScope; everything else passes, and so does every request
+// through the admin listener (adminOnly). Prometheus gets such a token
+// itself with its scrape_config's oauth2 section (the client_credentials
+// grant). Being a Guard, a refusal is a problem like the gateway's others,
+// with the request id, logged and counted.
+func adminGuard(tokens func(ctx context.Context, token string) (*oauth.Token, error), log *slog.Logger) func(w http.ResponseWriter, r *http.Request) *gateway.Error {
+	return func(w http.ResponseWriter, r *http.Request) *gateway.Error {
+		if !isAdminPath(r.URL.Path) || r.Context().Value(adminListener{}) != nil {
+			return nil
+		}
+		challenge := `Bearer realm="hellogw admin", scope="` + AdminScope + `"`
+		scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !strings.EqualFold(scheme, "Bearer") || token == "" {
+			// RFC 6750 §3.1: no credentials, no error code.
+			w.Header().Set("WWW-Authenticate", challenge)
+			return &gateway.Error{Kind: gateway.KindUnauthorized, Message: "this route needs a bearer token with the admin scope"}
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+		defer cancel()
+		rec, err := tokens(ctx, strings.TrimSpace(token))
+		switch {
+		case errors.Is(err, oauth.ErrInvalidToken):
+			w.Header().Set("WWW-Authenticate", challenge+`, error="invalid_token"`)
+			return &gateway.Error{Kind: gateway.KindUnauthorized, Message: "the access token is not valid: it is unknown, expired or revoked"}
+		case err != nil:
+			log.ErrorContext(ctx, "admin token check", "request_id", w.Header().Get("X-Request-Id"), "err", err)
+			return &gateway.Error{Kind: gateway.KindUnavailable, Message: "credentials cannot be checked right now"}
+		case !slices.Contains(rec.Scopes, AdminScope):
+			w.Header().Set("WWW-Authenticate", challenge+`, error="insufficient_scope"`)
+			return &gateway.Error{Kind: gateway.KindForbidden, Message: "the access token does not have the admin scope"}
+		}
+		return nil
 	}
 }
 
-// adminError writes an RFC 9457 problem.
-func adminError(w http.ResponseWriter, status int, detail string) {
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	fmt.Fprintf(w, `{"type":"about:blank","title":%q,"status":%d,"detail":%q}`+"\n", http.StatusText(status), status, detail)
-}
+// adminListener marks, in a request's context, a request that came through
+// the admin listener, which needs no token.
+type adminListener struct{}
 
 // adminOnly serves the admin listener: the operator routes and the health
 // checks of next, with no token (the listener's address is the protection),
@@ -80,7 +73,7 @@ func adminError(w http.ResponseWriter, status int, detail string) {
 func adminOnly(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isAdminPath(r.URL.Path) || r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
-			next.ServeHTTP(w, r)
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), adminListener{}, true)))
 			return
 		}
 		http.NotFound(w, r)

@@ -1,6 +1,7 @@
 package main_test
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -63,16 +64,17 @@ func TestAdminSurface(t *testing.T) {
 		name, method, path, bearer string
 		status                     int
 		challenge                  string // in WWW-Authenticate
+		detail                     string // of the problem
 	}{
-		{"NoToken", http.MethodGet, "/metrics", "", http.StatusUnauthorized, `Bearer realm="hellogw admin", scope="admin"`},
-		{"NoTokenHEAD", http.MethodHead, "/metrics", "", http.StatusUnauthorized, `Bearer realm=`},
-		{"NoTokenAdminRoute", http.MethodGet, "/admin/shadow", "", http.StatusUnauthorized, `Bearer realm=`},
-		{"NoTokenEscapedPath", http.MethodGet, "/%6detrics", "", http.StatusUnauthorized, `Bearer realm=`},
-		{"NoTokenDotSegments", http.MethodGet, "/admin/../metrics", "", http.StatusUnauthorized, `Bearer realm=`},
-		{"TrailingSlashIsNoRoute", http.MethodGet, "/metrics/", "", http.StatusNotFound, ""},
-		{"UnknownToken", http.MethodGet, "/metrics", "not-a-token", http.StatusUnauthorized, `error="invalid_token"`},
-		{"NoAdminScope", http.MethodGet, "/metrics", token(t, "batch-job", "batch-secret"), http.StatusForbidden, `error="insufficient_scope"`},
-		{"AdminToken", http.MethodGet, "/metrics", token(t, "prometheus", "prometheus-secret"), http.StatusOK, ""},
+		{"NoToken", http.MethodGet, "/metrics", "", http.StatusUnauthorized, `Bearer realm="hellogw admin", scope="admin"`, "this route needs a bearer token with the admin scope"},
+		{"NoTokenHEAD", http.MethodHead, "/metrics", "", http.StatusUnauthorized, `Bearer realm=`, ""},
+		{"NoTokenAdminRoute", http.MethodGet, "/admin/shadow", "", http.StatusUnauthorized, `Bearer realm=`, "this route needs a bearer token with the admin scope"},
+		{"NoTokenEscapedPath", http.MethodGet, "/%6detrics", "", http.StatusUnauthorized, `Bearer realm=`, "this route needs a bearer token with the admin scope"},
+		{"NoTokenDotSegments", http.MethodGet, "/admin/../metrics", "", http.StatusUnauthorized, `Bearer realm=`, "this route needs a bearer token with the admin scope"},
+		{"TrailingSlashIsNoRoute", http.MethodGet, "/metrics/", "", http.StatusNotFound, "", "no such resource"},
+		{"UnknownToken", http.MethodGet, "/metrics", "not-a-token", http.StatusUnauthorized, `error="invalid_token"`, "the access token is not valid: it is unknown, expired or revoked"},
+		{"NoAdminScope", http.MethodGet, "/metrics", token(t, "batch-job", "batch-secret"), http.StatusForbidden, `error="insufficient_scope"`, "the access token does not have the admin scope"},
+		{"AdminToken", http.MethodGet, "/metrics", token(t, "prometheus", "prometheus-secret"), http.StatusOK, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -84,6 +86,21 @@ func TestAdminSurface(t *testing.T) {
 			}
 			if tt.status == http.StatusOK {
 				assert.Contains(t, body, "hellogw_requests_total")
+			}
+			if tt.detail != "" {
+				// A problem like the gateway's others: the request id
+				// in the body and the header, for the log line.
+				var p struct {
+					Status    int    `json:"status"`
+					Detail    string `json:"detail"`
+					RequestID string `json:"request_id"`
+				}
+				require.NoError(t, json.Unmarshal([]byte(body), &p), body)
+				assert.Equal(t, "application/problem+json", resp.Header.Get("Content-Type"))
+				assert.Equal(t, tt.status, p.Status)
+				assert.Equal(t, tt.detail, p.Detail)
+				assert.NotEmpty(t, p.RequestID)
+				assert.Equal(t, resp.Header.Get("X-Request-Id"), p.RequestID)
 			}
 		})
 	}

@@ -424,6 +424,9 @@ func (m *Main) Run(ctx context.Context) error {
 		Protection:     prot,
 		ClientCerts:    clientCerts,
 		OpenAPI:        apiDoc(cfg, public),
+		// The operator routes: on -addr behind an admin-scope token, on
+		// -admin-addr without one (admin.go).
+		Guard: adminGuard(authz.AccessToken, m.Logger),
 	})
 	if err != nil {
 		return err
@@ -446,7 +449,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           adminGuard{next: gw, tokens: authz.AccessToken, log: m.Logger},
+		Handler:           gw,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,

@@ -12,8 +12,11 @@ import (
 )
 
 var (
-	errCharsetUnknown  = &Error{Kind: KindUnsupportedType, Message: "the request names a charset this service does not read; send UTF-8, UTF-16, ISO-8859-1 or windows-1252"}
-	errCharsetInvalid  = &Error{Kind: KindInvalid, Message: "the request body is not valid text in the charset it is declared in"}
+	errCharsetUnknown = &Error{Kind: KindUnsupportedType, Message: "the request names a charset this service does not read; send UTF-8, UTF-16, ISO-8859-1 or windows-1252"}
+	errCharsetInvalid = &Error{Kind: KindInvalid, Message: "the request body is not valid text in the charset it is declared in"}
+	// errNotUTF8: bytes that are not UTF-8, sent without a charset, are
+	// most often ISO-8859-1 or windows-1252 from an older client.
+	errNotUTF8         = &Error{Kind: KindInvalid, Message: "the request is not valid UTF-8, which XML is read as when no charset is named: name its charset in the Content-Type (text/xml; charset=ISO-8859-1) or the XML declaration"}
 	errCharsetConflict = &Error{Kind: KindInvalid, Message: "the request's charset and its XML declaration's encoding disagree about the text; name one charset, or make them agree"}
 )
 
@@ -55,7 +58,11 @@ func decodeCharset(body []byte, header string) ([]byte, *Error) {
 	default:
 		m := xmlDeclEncoding.FindSubmatch(body)
 		if m == nil {
-			return body, nil // UTF-8; the parser checks it is valid
+			// UTF-8 (XML 1.0 §4.3.3, RFC 7303 §3.2).
+			if !utf8.Valid(body) {
+				return nil, errNotUTF8
+			}
+			return body, nil
 		}
 		e, err := lookupCharset(string(m[1]))
 		if err != nil {
@@ -70,6 +77,9 @@ func decodeCharset(body []byte, header string) ([]byte, *Error) {
 	}
 	m := xmlDeclEncoding.FindSubmatch(text)
 	if m == nil {
+		if !utf8.Valid(text) { // only UTF-8 is passed through unread
+			return nil, errCharsetInvalid
+		}
 		return text, nil
 	}
 	declared, err := lookupCharset(string(m[1]))
@@ -98,7 +108,7 @@ func lookupCharset(label string) (encoding.Encoding, *Error) {
 // decodeIn converts body from enc to UTF-8. x/text decoders replace what
 // they cannot read with U+FFFD; that would change a name without a word,
 // so it is refused instead (a literal U+FFFD in a non-UTF-8 body is too).
-// UTF-8 is returned as is, and checked by the parser; US-ASCII is read
+// UTF-8 is returned as is (decodeCharset checks it); US-ASCII is read
 // strictly (RFC 20): a byte over 0x7F is an error, not windows-1252.
 func decodeIn(enc encoding.Encoding, body []byte) ([]byte, *Error) {
 	switch name, _ := ianaindex.IANA.Name(enc); name {

@@ -58,6 +58,11 @@ type Config struct {
 	// ClientCerts, if set, verifies TLS client certificates against the
 	// configured client CA; nil when -tls-client-ca is not given.
 	ClientCerts ClientCertVerifier
+	// Guard, if set, is asked about every request once it has its request
+	// id, before its route runs: an *Error it returns is the answer, a
+	// problem (RFC 9457) with the request id, logged and counted like any
+	// other; it may set headers such as WWW-Authenticate on w first.
+	Guard func(w http.ResponseWriter, r *http.Request) *Error
 	// OpenAPI says what /openapi.json documents beside the sayHello
 	// routes: how callers authenticate, the OAuth endpoints. The gateway
 	// fills in the public URL and its own routes.
@@ -160,6 +165,14 @@ func New(cfg Config) (*Gateway, error) {
 	}
 	e.HandleMethodNotAllowed = true
 	e.Use(g.observe, gin.CustomRecovery(g.recovered))
+	if guard := cfg.Guard; guard != nil {
+		e.Use(func(c *gin.Context) {
+			if err := guard(c.Writer, c.Request); err != nil {
+				writeProblem(c, err)
+				c.Abort()
+			}
+		})
+	}
 	e.NoRoute(func(c *gin.Context) {
 		writeProblem(c, errorf(KindNotFound, "no such resource"))
 	})
