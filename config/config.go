@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"net/url"
 	"os"
 	"reflect"
@@ -269,6 +270,12 @@ func (cfg *Config) validate() error {
 	}
 	if k := len(cfg.SessionKey); k > 0 && k < minSessionKey {
 		return bad("session_key", "is %d characters; use at least %d (hellogw hash-secret -generate makes one)", k, minSessionKey)
+	}
+	for i, p := range cfg.TrustedProxies {
+		// As gin's SetTrustedProxies reads them.
+		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+			return bad(fmt.Sprintf("trusted_proxies[%d]", i), "%q is neither an IP address nor a CIDR: use such as 10.0.0.1 or 10.0.0.0/8", p)
+		}
 	}
 	if err := cfg.checkMigration(); err != nil {
 		return err

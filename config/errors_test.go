@@ -47,6 +47,7 @@ func TestErrorMessages(t *testing.T) {
 		"not-a-single-value.yaml": `not-a-single-value.yaml:1: greeting: use a single value, not a list or a mapping`,
 		"not-positive.yaml":       `not-positive.yaml:2: max_body_bytes: must be positive: use a number of bytes such as 1048576`,
 		"bad-kind.yaml":           `bad-kind.yaml:2: backend.kind: must be local, json or soap, not "grpc"`,
+		"bad-trusted-proxy.yaml":  `bad-trusted-proxy.yaml:1: trusted_proxies[1]: "proxy.local" is neither an IP address nor a CIDR: use such as 10.0.0.1 or 10.0.0.0/8`,
 		"short-session-key.yaml":  `short-session-key.yaml:1: session_key: is 5 characters; use at least 32 (hellogw hash-secret -generate makes one)`,
 		// The OAuth section, checked by oauth.NewServer.
 		"missing-secret.yaml":        `missing-secret.yaml:2: clients[0].secret: missing: give secret or secret_hash`,
@@ -83,7 +84,7 @@ func TestExplain(t *testing.T) {
 func TestErrorMessagesCoverTestdata(t *testing.T) {
 	entries, err := os.ReadDir(filepath.Join("..", "testdata", "config"))
 	require.NoError(t, err)
-	assert.Len(t, entries, 28, "add new inputs to TestErrorMessages")
+	assert.Len(t, entries, 29, "add new inputs to TestErrorMessages")
 }
 
 // A file that cannot be read is an *Error too, naming the file and the fix,
