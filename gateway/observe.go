@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
+	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -31,6 +32,10 @@ type reqState struct {
 	client string // the authenticated client id, "" when none
 	method string // how the caller authenticated (MethodBearer…), "" when it did not
 }
+
+// Unwrap returns the writer beneath, for http.ResponseController, as gin's
+// own writer does.
+func (s *reqState) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 var statePool = sync.Pool{New: func() any { return new(reqState) }}
 
