@@ -39,7 +39,8 @@ bench-deps: ## install wrk for make bench
 	@./scripts/deps.sh bench
 
 bench: bench-deps build ## Go benchmarks, then wrk load tests: bin/hellogw against a bare net/http server, and bridged against its upstream
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	@# The store benchmarks measure PostgreSQL too, on a throwaway server of their own.
+	./scripts/postgres.sh run $(GO) test -run '^$$' -bench . -benchmem ./...
 	$(GO) run ./scripts/loadbench -bin $(BIN)
 	./scripts/loadtest-bridge.sh
 	$(GO) run ./scripts/xmlflood -bin $(BIN)
