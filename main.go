@@ -497,14 +497,10 @@ func (m *Main) service(cfg config.Config, binding *wsdl.Binding, core *gateway.C
 	}
 	b, s := cfg.Backend, cfg.Shadow
 	upstream := func(url string, timeout time.Duration, maxConns int, id config.Identity) gateway.UpstreamConfig {
-		kind := id.Kind
-		if kind == config.IdentityNone {
-			kind = gateway.IdentityNone
-		}
 		return gateway.UpstreamConfig{
 			URL: url, Timeout: timeout, MaxConns: maxConns,
 			Identity: gateway.UpstreamIdentity{
-				Kind: kind, Tokens: tokens, MintFor: id.MintFor,
+				Kind: id.Kind, Tokens: tokens, MintFor: id.MintFor,
 				Username: id.Username, Password: id.Password, Digest: id.PasswordType == "digest",
 			},
 			BreakerFailures: b.Breaker.Failures, BreakerCooldown: b.Breaker.Cooldown, Logger: m.Logger, Registerer: reg,

@@ -2,8 +2,7 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
+
 	"encoding/json"
 	"errors"
 	"flag"
@@ -21,6 +20,8 @@ import (
 
 	"golang.org/x/net/html"
 	"golang.org/x/oauth2"
+
+	"github.com/hellogw/hellogw/oauth"
 )
 
 // performUsage lists the flows `hellogw perform` plays.
@@ -94,7 +95,7 @@ type metadata struct {
 // discover reads the server's metadata (RFC 8414 §3).
 func discover(ctx context.Context, endpoint string) (metadata, error) {
 	var md metadata
-	u := strings.TrimRight(endpoint, "/") + "/.well-known/oauth-authorization-server"
+	u := strings.TrimRight(endpoint, "/") + oauth.MetadataPath
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return md, fmt.Errorf("-endpoint: %w", err)
@@ -142,7 +143,7 @@ func (f authCodeFlow) run(ctx context.Context, out io.Writer) error {
 		RedirectURL:  redirect,
 		Scopes:       strings.Fields(f.scope),
 	}
-	state := randomString()
+	state := oauth.GenerateSecret()       // 256 bits (RFC 6749 §10.10)
 	verifier := oauth2.GenerateVerifier() // RFC 7636 §4.1
 	authURL := conf.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier))
 	if err := probe(ctx, authURL, f.clientID, redirect); err != nil {
@@ -359,13 +360,6 @@ func clean(s string) string {
 // shellQuote quotes s for a POSIX shell.
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-// randomString is 128 bits for the state parameter (RFC 6749 §10.10).
-func randomString() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
-	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // openBrowser opens u with browser, the value of $BROWSER: a command with

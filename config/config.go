@@ -139,8 +139,11 @@ func (id *Identity) check(section, upstreamKind string, forwardAuthorization boo
 	case id.PasswordType != "" && id.PasswordType != "text" && id.PasswordType != "digest":
 		return bad(section+".identity.password_type", "must be text or digest, not %q", id.PasswordType)
 	}
+	if id.Kind == IdentityNone {
+		id.Kind = "" // one spelling of "nothing" past Load
+	}
 	switch id.Kind {
-	case "", IdentityNone, IdentityBearer:
+	case "", IdentityBearer:
 		if id.Username != "" || id.Password != "" || id.PasswordEnv != "" {
 			return bad(section+".identity", "username and password are for kind basic or wsse")
 		}

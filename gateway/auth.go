@@ -368,16 +368,10 @@ func (g *Gateway) basic(c *gin.Context, cred string) (Principal, *Error) {
 	case !lc.Basic:
 		return g.refused(c, id, MethodBasic, refusedNotAllowed, nil, "these credentials are not accepted")
 	}
-	return g.clientSecret(c, id, secret, MethodBasic, nil)
-}
-
-// clientSecret checks id and secret with the throttled client
-// authentication; sec is the WS-Security fault of a failure, if any.
-func (g *Gateway) clientSecret(c *gin.Context, id, secret, method string, sec *Error) (Principal, *Error) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), g.timeout)
 	defer cancel()
 	p, err := g.prot.Clients.AuthenticateClient(ctx, id, secret, c.ClientIP())
-	return g.clientResult(c, id, p, err, method, badSecret, sec, "these credentials are not accepted")
+	return g.clientResult(c, id, p, err, MethodBasic, badSecret, nil, "these credentials are not accepted")
 }
 
 // refused counts a credential that is refused before any secret is
@@ -405,7 +399,7 @@ func (g *Gateway) clientResult(c *gin.Context, id string, p Principal, err error
 		p.Method = method
 		return p, nil
 	case errors.As(err, &throttled):
-		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(throttled.RetryAfter.Seconds()))))
+		c.Header("Retry-After", strconv.Itoa(max(1, int(math.Ceil(throttled.RetryAfter.Seconds()))))) // RFC 9110 §10.2.3
 		e := errorf(KindThrottled, "too many failed authentication attempts; retry later")
 		if sec != nil {
 			e.Subcode = sec.Subcode

@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -83,6 +84,9 @@ func newUpstream(cfg UpstreamConfig) (*upstream, error) {
 		timeout:  orDefault(cfg.Timeout, DefaultUpstreamTimeout),
 		cooldown: orDefault(cfg.BreakerCooldown, DefaultBreakerCooldown),
 		identity: cfg.Identity,
+	}
+	if up.identity.Kind == IdentityBasic {
+		up.identity.basic = "Basic " + base64.StdEncoding.EncodeToString([]byte(up.identity.Username+":"+up.identity.Password))
 	}
 	maxConns := orDefault(cfg.MaxConns, DefaultUpstreamMaxConns)
 	up.client = &http.Client{

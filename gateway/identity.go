@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"strings"
 	"sync"
@@ -39,6 +38,8 @@ type UpstreamIdentity struct {
 	// Digest, for IdentityWSSE, sends a PasswordDigest with a fresh Nonce
 	// and Created instead of the password itself (PasswordText).
 	Digest bool
+
+	basic string // the Basic header value, made once by newUpstream
 }
 
 // authorization returns the Authorization header value to send upstream
@@ -49,7 +50,7 @@ type UpstreamIdentity struct {
 func (id *UpstreamIdentity) authorization(ctx context.Context) (value string, rejected func(), _ error) {
 	switch id.Kind {
 	case IdentityBasic:
-		return "Basic " + base64.StdEncoding.EncodeToString([]byte(id.Username+":"+id.Password)), nil, nil
+		return id.basic, nil, nil
 	case IdentityBearer:
 	default:
 		return "", nil, nil

@@ -26,8 +26,7 @@ var migrationFS embed.FS
 // dialect: every transaction begins IMMEDIATE (see Open), so a transaction
 // excludes other writers from its start and needs no lock statements.
 var dialect = sqlstore.Dialect{
-	Name:       "sqlite",
-	Serialized: true,
+	Name: "sqlite",
 	IsConflict: func(err error) bool {
 		var se *sqlite3.Error
 		return errors.As(err, &se) && se.Code()&0xff == sqlite3lib.SQLITE_CONSTRAINT

@@ -30,13 +30,10 @@ type Dialect struct {
 	TxOptions *sql.TxOptions
 	// IsConflict reports whether err is a unique-constraint violation.
 	IsConflict func(err error) bool
-	// Serialized means a transaction excludes every other writer from its
-	// start (SQLite's BEGIN IMMEDIATE), so reading a row is locking it.
-	Serialized bool
 	// Lock, if set, is a statement that takes a lock named by its text
 	// argument $1 until the transaction ends, waiting for it. Without it, the
 	// transaction itself must exclude other writers (SQLite's BEGIN
-	// IMMEDIATE).
+	// IMMEDIATE), so reading a row is locking it.
 	Lock string
 	// AsyncCommit, if set, is run first in transactions that may be lost in
 	// a crash without harm (throttle counts): their commit need not wait

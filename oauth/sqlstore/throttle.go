@@ -38,7 +38,7 @@ func (s *DB) UpdateThrottle(ctx context.Context, keys []string, update func([]oa
 			valuesList(len(sorted), 1, func(p string) string { return "(" + p + ", 0, 0, 0, 0, 0)" }) + `
 			ON CONFLICT (key) DO UPDATE SET key = excluded.key
 			RETURNING ` + throttleColumns
-		if s.d.Serialized {
+		if s.d.Lock == "" { // a transaction excludes other writers: reading is locking
 			read = `SELECT ` + throttleColumns + ` FROM throttle WHERE key IN (` +
 				valuesList(1, len(sorted), func(p string) string { return p }) + `)`
 		}
