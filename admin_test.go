@@ -101,6 +101,8 @@ func TestAdminSurface(t *testing.T) {
 				assert.Equal(t, tt.detail, p.Detail)
 				assert.NotEmpty(t, p.RequestID)
 				assert.Equal(t, resp.Header.Get("X-Request-Id"), p.RequestID)
+				require.Eventually(t, func() bool { return strings.Contains(gw.logs(), `"request_id":"`+p.RequestID+`"`) },
+					5*time.Second, 50*time.Millisecond, "the refusal has its request log line")
 			}
 		})
 	}

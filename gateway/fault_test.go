@@ -125,6 +125,7 @@ func TestFaultsNeverQuote(t *testing.T) {
 			w := do(g, tc.method, tc.path, tc.contentType, strings.NewReader(tc.body), tc.headers...)
 			require.GreaterOrEqual(t, w.Code, 400)
 			assert.NotContains(t, w.Body.String(), "EVIL")
+			require.NotEmpty(t, logs.String(), "the refusal is logged")
 			for line := range strings.Lines(logs.String()) {
 				var rec struct{ Error string }
 				require.NoError(t, json.Unmarshal([]byte(line), &rec))

@@ -107,7 +107,9 @@ func (g *Gateway) observe(c *gin.Context) {
 	}
 	switch route {
 	case "/healthz", "/readyz", "/metrics":
-		level = slog.LevelDebug
+		if c.Writer.Status() < 400 { // probes and scrapes are noise; their refusals are not
+			level = slog.LevelDebug
+		}
 	}
 	if method == "" {
 		method = MethodNone
