@@ -184,6 +184,9 @@ func loadClients(cfg []Client, cache *secretCache) (map[string]*client, error) {
 				return nil, configErr(fmt.Sprintf("%s.scopes[%d]", at, j), "invalid scope %q: use printable ASCII without spaces, quotes or backslashes (RFC 6749 §3.3)", s)
 			}
 		}
+		if w := c.Legacy.WSSE; w != "" && w != "text" && w != "digest" {
+			return nil, configErr(at+".legacy.wsse", "%q is neither text nor digest", w)
+		}
 		if c.Secret != "" {
 			cache.remember(c.ID, c.Secret)
 		}
