@@ -243,21 +243,22 @@ func (r withHead) Handle(method, path string, h ...gin.HandlerFunc) gin.IRoutes 
 func (g *Gateway) SetReady(ok bool) { g.ready.Store(ok) }
 
 // sayHello calls the service and turns what it returns into a greeting or
-// an *Error, whatever the service is. The caller's Authorization header
-// travels with the call unless the gateway consumed it itself (HTTP Basic
+// an *Error, whatever the service is. The service gets the call's facts in
+// one Call (CallFrom); the caller's Authorization header travels in it
+// unless the gateway consumed it itself (HTTP Basic
 // with one of its clients' secrets).
-func (g *Gateway) sayHello(c *gin.Context, caller authState, firstName *string) (string, *Error) {
+func (g *Gateway) sayHello(c *gin.Context, caller authState, wire string, firstName *string) (string, *Error) {
 	if g.local != nil {
 		return g.local.sayHello(firstName) // it reads nothing from a context: build none
 	}
-	ctx := context.WithValue(c.Request.Context(), requestIDKey{}, requestIDOf(c))
-	if auth := c.GetHeader("Authorization"); auth != "" && caller.p.Method != MethodBasic {
-		ctx = WithAuthorization(ctx, auth)
-	}
+	call := Call{RequestID: requestIDOf(c), Wire: wire, RemoteAddr: g.remote(c)}
 	if g.prot != nil {
-		ctx = WithPrincipal(ctx, caller.p)
+		call.Principal, call.Authenticated = caller.p, true
 	}
-	greeting, err := g.svc.SayHelloContext(ctx, firstName)
+	if auth := c.GetHeader("Authorization"); auth != "" && caller.p.Method != MethodBasic {
+		call.authorization = auth
+	}
+	greeting, err := g.svc.SayHelloContext(WithCall(c.Request.Context(), call), firstName)
 	if err != nil {
 		e := asError(err)
 		if e.Kind == KindInternal {

@@ -55,7 +55,8 @@ func (id *UpstreamIdentity) authorization(ctx context.Context) (value string, re
 	default:
 		return "", nil, nil
 	}
-	p, known := PrincipalFrom(ctx)
+	call, _ := CallFrom(ctx)
+	p, known := call.Principal, call.Authenticated
 	if !known || p.Method == MethodNone || p.Method == MethodBearer {
 		// The caller's own token, never a minted one that might be wider
 		// than it.

@@ -81,6 +81,11 @@ func newRecorder(t *testing.T) *recorder {
 	return r
 }
 
+// authenticated is the context of a call to a protected sayHello by p.
+func authenticated(ctx context.Context, p gateway.Principal) context.Context {
+	return gateway.WithCall(ctx, gateway.Call{Principal: p, Authenticated: true})
+}
+
 // TestUpstreamIdentityBearer: the caller's own bearer token for callers
 // that came with one, a minted token of their client for legacy callers,
 // cached, replaced after an upstream 401 only with a backoff.
@@ -99,10 +104,10 @@ func TestUpstreamIdentityBearer(t *testing.T) {
 		return <-up.auth, err
 	}
 	ctx := t.Context()
-	legacy := gateway.WithPrincipal(ctx, gateway.Principal{ClientID: "legacy-app", Method: gateway.MethodWSSE})
+	legacy := authenticated(ctx, gateway.Principal{ClientID: "legacy-app", Method: gateway.MethodWSSE})
 
 	t.Run("CallersOwnToken", func(t *testing.T) {
-		bearer := gateway.WithPrincipal(gateway.WithAuthorization(ctx, "Bearer user-token"), gateway.Principal{ClientID: "web", Method: gateway.MethodBearer})
+		bearer := gateway.WithAuthorization(authenticated(ctx, gateway.Principal{ClientID: "web", Method: gateway.MethodBearer}), "Bearer user-token")
 		got, err := call(bearer)
 		require.NoError(t, err)
 		assert.Equal(t, "Bearer user-token", got)
@@ -112,8 +117,8 @@ func TestUpstreamIdentityBearer(t *testing.T) {
 		assert.Zero(t, m.count(), "never a minted token for a bearer caller")
 	})
 	t.Run("NeverBasic", func(t *testing.T) {
-		basic := gateway.WithAuthorization(ctx, "Basic "+base64.StdEncoding.EncodeToString([]byte("legacy-app:secret")))
-		got, err := call(gateway.WithPrincipal(basic, gateway.Principal{ClientID: "legacy-app", Method: gateway.MethodBasic}))
+		basic := authenticated(ctx, gateway.Principal{ClientID: "legacy-app", Method: gateway.MethodBasic})
+		got, err := call(gateway.WithAuthorization(basic, "Basic "+base64.StdEncoding.EncodeToString([]byte("legacy-app:secret"))))
 		require.NoError(t, err)
 		assert.Equal(t, "Bearer tok-1", got, "a Basic caller gets a minted token, its secret stays here")
 	})
@@ -149,7 +154,7 @@ func TestUpstreamIdentityBearer(t *testing.T) {
 	})
 	t.Run("ErrMint", func(t *testing.T) {
 		m.failFor = "no-grant"
-		_, err := b.SayHelloContext(gateway.WithPrincipal(ctx, gateway.Principal{ClientID: "no-grant", Method: gateway.MethodMTLS}), ptr("Ada"))
+		_, err := b.SayHelloContext(authenticated(ctx, gateway.Principal{ClientID: "no-grant", Method: gateway.MethodMTLS}), ptr("Ada"))
 		assert.Equal(t, gateway.KindInternal, kindOf(t, err))
 		assert.ErrorContains(t, err, "no token of client no-grant")
 		assert.Empty(t, up.auth, "the upstream is not called")

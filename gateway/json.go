@@ -49,7 +49,7 @@ func (g *Gateway) handleJSON(c *gin.Context) {
 		writeProblem(c, jsonError(body, err))
 		return
 	}
-	greeting, herr := g.sayHello(c, caller, req.FirstName)
+	greeting, herr := g.sayHello(c, caller, "json", req.FirstName)
 	if herr != nil {
 		writeProblem(c, herr)
 		return

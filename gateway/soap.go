@@ -62,7 +62,7 @@ func (g *Gateway) handlePort(c *gin.Context) {
 		g.writeFault(c, v, caller.err)
 		return
 	}
-	greeting, ferr := g.sayHello(c, caller, call.arg)
+	greeting, ferr := g.sayHello(c, caller, v.name, call.arg)
 	if ferr != nil {
 		g.writeFault(c, v, ferr)
 		return
