@@ -47,7 +47,7 @@ func RequestIDFrom(ctx context.Context) string {
 
 // WithAuthorization returns a copy of ctx whose Call carries the caller's
 // Authorization header. A backend passes a bearer token in it upstream
-// only when configured to (UpstreamIdentity).
+// only when configured to (migrate.UpstreamIdentity).
 func WithAuthorization(ctx context.Context, authorization string) context.Context {
 	call, _ := CallFrom(ctx)
 	call.authorization = authorization

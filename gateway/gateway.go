@@ -168,16 +168,16 @@ func New(cfg Config) (*Gateway, error) {
 	if guard := cfg.Guard; guard != nil {
 		e.Use(func(c *gin.Context) {
 			if err := guard(c.Writer, c.Request); err != nil {
-				writeProblem(c, err)
+				WriteProblem(c, err)
 				c.Abort()
 			}
 		})
 	}
 	e.NoRoute(func(c *gin.Context) {
-		writeProblem(c, errorf(KindNotFound, "no such resource"))
+		WriteProblem(c, errorf(KindNotFound, "no such resource"))
 	})
 	e.NoMethod(func(c *gin.Context) {
-		writeProblem(c, errorf(KindMethodNotAllowed, "this method is not allowed here"))
+		WriteProblem(c, errorf(KindMethodNotAllowed, "this method is not allowed here"))
 	})
 
 	r := withHead{e}
@@ -260,7 +260,7 @@ func (g *Gateway) sayHello(c *gin.Context, caller authState, wire string, firstN
 	}
 	greeting, err := g.svc.SayHelloContext(WithCall(c.Request.Context(), call), firstName)
 	if err != nil {
-		e := asError(err)
+		e := AsError(err)
 		if e.Kind == KindInternal {
 			g.log.ErrorContext(c, "sayHello failed", "request_id", requestIDOf(c), "err", err)
 		}
@@ -274,13 +274,13 @@ func (g *Gateway) sayHello(c *gin.Context, caller authState, wire string, firstN
 
 func (g *Gateway) handleReady(c *gin.Context) {
 	if !g.ready.Load() {
-		writeProblem(c, errorf(KindUnavailable, "not ready"))
+		WriteProblem(c, errorf(KindUnavailable, "not ready"))
 		return
 	}
 	if g.readyFn != nil {
 		if err := g.readyFn(c.Request.Context()); err != nil {
 			g.log.WarnContext(c, "not ready", "err", err)
-			writeProblem(c, errorf(KindUnavailable, "a dependency is unavailable"))
+			WriteProblem(c, errorf(KindUnavailable, "a dependency is unavailable"))
 			return
 		}
 	}
@@ -290,7 +290,7 @@ func (g *Gateway) handleReady(c *gin.Context) {
 // recovered turns a panic in a handler into a 500 problem, logged.
 func (g *Gateway) recovered(c *gin.Context, v any) {
 	g.log.ErrorContext(c, "panic", "request_id", requestIDOf(c), "panic", v)
-	writeProblem(c, errorf(KindInternal, "internal error"))
+	WriteProblem(c, errorf(KindInternal, "internal error"))
 	c.Abort()
 }
 

@@ -1,4 +1,4 @@
-package gateway_test
+package migrate_test
 
 import (
 	"context"
@@ -18,6 +18,7 @@ import (
 
 	"github.com/hellogw/hellogw/gateway"
 	"github.com/hellogw/hellogw/internal/wsse"
+	"github.com/hellogw/hellogw/migrate"
 )
 
 // minter counts the tokens it issues: tok-1, tok-2, … valid for ttl.
@@ -92,11 +93,11 @@ func authenticated(ctx context.Context, p gateway.Principal) context.Context {
 func TestUpstreamIdentityBearer(t *testing.T) {
 	op := sayHelloOp(t)
 	m := &minter{now: time.Now(), ttl: time.Hour}
-	tokens := gateway.NewTokenCache(m, "hello")
+	tokens := migrate.NewTokenCache(m, "hello")
 	tokens.SetClock(m.Now)
 	up := newRecorder(t)
-	b, err := gateway.NewJSONBackend(op, gateway.UpstreamConfig{URL: up.URL, BreakerFailures: 100,
-		Identity: gateway.UpstreamIdentity{Kind: gateway.IdentityBearer, Tokens: tokens, MintFor: "gateway"}})
+	b, err := migrate.NewJSONBackend(op, migrate.UpstreamConfig{URL: up.URL, BreakerFailures: 100,
+		Identity: migrate.UpstreamIdentity{Kind: migrate.IdentityBearer, Tokens: tokens, MintFor: "gateway"}})
 	require.NoError(t, err)
 	call := func(ctx context.Context) (string, error) {
 		t.Helper()
@@ -168,11 +169,11 @@ func TestUpstreamIdentityBasic(t *testing.T) {
 	up := newRecorder(t)
 	ctx := gateway.WithAuthorization(t.Context(), "Bearer user-token")
 	for kind, want := range map[string]string{
-		gateway.IdentityBasic: "Basic " + base64.StdEncoding.EncodeToString([]byte("svc:p@ss:word")),
-		gateway.IdentityNone:  "",
+		migrate.IdentityBasic: "Basic " + base64.StdEncoding.EncodeToString([]byte("svc:p@ss:word")),
+		migrate.IdentityNone:  "",
 	} {
-		b, err := gateway.NewJSONBackend(op, gateway.UpstreamConfig{URL: up.URL,
-			Identity: gateway.UpstreamIdentity{Kind: kind, Username: "svc", Password: "p@ss:word"}})
+		b, err := migrate.NewJSONBackend(op, migrate.UpstreamConfig{URL: up.URL,
+			Identity: migrate.UpstreamIdentity{Kind: kind, Username: "svc", Password: "p@ss:word"}})
 		require.NoError(t, err)
 		_, err = b.SayHelloContext(ctx, ptr("Ada"))
 		require.NoError(t, err)
@@ -192,8 +193,8 @@ func TestUpstreamIdentityWSSE(t *testing.T) {
 	}))
 	defer srv.Close()
 	for _, digest := range []bool{false, true} {
-		b, err := gateway.NewSOAPBackend(op, gateway.UpstreamConfig{URL: srv.URL,
-			Identity: gateway.UpstreamIdentity{Kind: gateway.IdentityWSSE, Username: "legacy", Password: "s3cret<&>", Digest: digest}})
+		b, err := migrate.NewSOAPBackend(op, migrate.UpstreamConfig{URL: srv.URL,
+			Identity: migrate.UpstreamIdentity{Kind: migrate.IdentityWSSE, Username: "legacy", Password: "s3cret<&>", Digest: digest}})
 		require.NoError(t, err)
 		var nonces []string
 		for range 2 {

@@ -1,4 +1,4 @@
-package gateway
+package migrate
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"github.com/go-json-experiment/json"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/hellogw/hellogw/gateway"
 	"github.com/hellogw/hellogw/gen"
 )
 
@@ -150,10 +151,10 @@ func (s *Shadow) SayHelloContext(ctx context.Context, firstName *string) (*strin
 func (s *Shadow) compare(ctx context.Context, name, want string) {
 	defer func() { <-s.slots }()
 	got, err := s.secondary.SayHelloContext(ctx, &name)
-	sample := ShadowSample{Time: time.Now().UTC(), RequestID: RequestIDFrom(ctx), Primary: s.redact(want, name)}
+	sample := ShadowSample{Time: time.Now().UTC(), RequestID: gateway.RequestIDFrom(ctx), Primary: s.redact(want, name)}
 	switch {
 	case err != nil:
-		sample.Result, sample.Error = ShadowError, asError(err).Message // never the name: see Error
+		sample.Result, sample.Error = ShadowError, gateway.AsError(err).Message // never the name: see Error
 	case got == nil:
 		sample.Result, sample.Error = ShadowError, "the shadow returned no greeting"
 	case *got == want:
@@ -196,7 +197,7 @@ func (s *Shadow) redact(greeting, name string) string {
 	if s.logNames {
 		return greeting
 	}
-	return strings.ReplaceAll(greeting, name, placeholder)
+	return strings.ReplaceAll(greeting, name, gateway.Placeholder)
 }
 
 // Wait blocks until the secondary calls in flight have ended, each bounded
@@ -234,7 +235,7 @@ func (s *Shadow) ServeAdmin(c *gin.Context) {
 	s.mu.Unlock()
 	body, err := json.Marshal(r, json.Deterministic(true))
 	if err != nil {
-		writeProblem(c, errorf(KindInternal, "internal error"))
+		gateway.WriteProblem(c, errorf(gateway.KindInternal, "internal error"))
 		return
 	}
 	c.Header("Cache-Control", "no-store")
