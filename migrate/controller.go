@@ -11,7 +11,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/hellogw/hellogw/gateway"
 	"github.com/hellogw/hellogw/gen"
 )
 
@@ -122,7 +121,10 @@ func sideIndex(side string) int {
 	return 0
 }
 
-var _ CallObserver = (*Controller)(nil)
+var (
+	_ CallObserver   = (*Controller)(nil)
+	_ ShadowObserver = (*Controller)(nil)
+)
 
 // NewController returns a Controller on store of a Split of current and
 // next (Controller.Split). It stores the config's weight unless the store
@@ -273,9 +275,9 @@ func (c *Controller) ObserveCall(_ context.Context, side string, elapsed time.Du
 // against the mismatch rate; errors are the error rate's, not counted here.
 func (c *Controller) ObserveShadow(result string) {
 	switch result {
-	case gateway.ShadowMatch:
+	case ShadowMatch:
 		c.win.add(time.Now(), Counts{Comparisons: 1})
-	case gateway.ShadowMismatch:
+	case ShadowMismatch:
 		c.win.add(time.Now(), Counts{Comparisons: 1, Mismatches: 1})
 		c.raise()
 	}

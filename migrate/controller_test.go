@@ -16,22 +16,23 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/hellogw/hellogw/gateway"
 	"github.com/hellogw/hellogw/gen"
 	"github.com/hellogw/hellogw/migrate"
 	"github.com/hellogw/hellogw/wsdl"
 )
 
-// upstream is a real HTTP JSON API answering "next NAME", or failing with
-// HTTP 500 while failing is set.
+// upstream is a real HTTP JSON API answering "next NAME" (or another word
+// than next, once said), or failing with HTTP 500 while failing is set.
 type upstream struct {
 	failing atomic.Bool
+	word    atomic.Pointer[string]
 	backend gen.Hello_PortType
 }
 
 func newUpstream(t *testing.T) *upstream {
 	t.Helper()
 	u := &upstream{}
+	u.word.Store(new("next"))
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if u.failing.Load() {
 			http.Error(w, "down", http.StatusInternalServerError)
@@ -45,14 +46,14 @@ func newUpstream(t *testing.T) *upstream {
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]string{"greeting": "next " + req.FirstName})
+		_ = json.NewEncoder(w).Encode(map[string]string{"greeting": *u.word.Load() + " " + req.FirstName})
 	}))
 	t.Cleanup(srv.Close)
 	binding, err := wsdl.Parse(wsdl.Document())
 	require.NoError(t, err)
 	op, err := binding.SoleOperation()
 	require.NoError(t, err)
-	u.backend, err = gateway.NewJSONBackend(op, gateway.UpstreamConfig{URL: srv.URL, Timeout: time.Second})
+	u.backend, err = migrate.NewJSONBackend(op, migrate.UpstreamConfig{URL: srv.URL, Timeout: time.Second})
 	require.NoError(t, err)
 	return u
 }
@@ -199,53 +200,109 @@ func budget(ok, minCalls int, rate float64) int {
 // errors than the window lets through, and the history holds one rollback
 // with its reason.
 func TestControllerRollbackOnErrors(t *testing.T) {
-	open := postgresSchema(t)
 	up := newUpstream(t)
-	cfg := migrate.ControllerConfig{Weight: 50, Window: 4 * time.Second, MinCalls: 10, MaxErrorRate: 0.25, Poll: time.Second}
-	nodes := []*node{startNode(t, open, up.backend, withNode(cfg, "a")), startNode(t, open, up.backend, withNode(cfg, "b"))}
+	testRollback(t, rollbackCase{
+		cfg: migrate.ControllerConfig{Weight: 50, Window: 4 * time.Second, MinCalls: 10, MaxErrorRate: 0.25, Poll: time.Second},
+		up:  up,
+		// A client sees an error for each failed call of the next side.
+		good:   func(greeting string, err error) bool { return err == nil && greeting == "next x" },
+		bad:    func(_ string, err error) bool { return err != nil },
+		breaks: func() { up.failing.Store(true) },
+		reason: `^error rate \d\.\d\d > 0\.25 over 4s \(\d+ of \d+ calls\)$`,
+		metric: migrate.ReasonErrorRate,
+	})
+}
+
+// TestControllerRollbackOnMismatches: the same with the shadow: the next
+// backend, shadowing the split, agrees with the current one, then starts
+// answering wrong greetings (no errors). The mismatches roll the
+// migration back; the wrong greetings clients got from the next side are
+// within the window's budget of mismatches.
+func TestControllerRollbackOnMismatches(t *testing.T) {
+	up := newUpstream(t)
+	up.word.Store(new("current"))
+	testRollback(t, rollbackCase{
+		cfg: migrate.ControllerConfig{Weight: 30, Window: 4 * time.Second, MinCalls: 10, MaxErrorRate: 0.25,
+			MaxMismatchRate: 0.2, Poll: time.Second},
+		up:     up,
+		shadow: true,
+		good:   func(greeting string, err error) bool { return err == nil && greeting == "current x" },
+		bad:    func(greeting string, err error) bool { return err != nil || greeting == "wrong x" },
+		breaks: func() { up.word.Store(new("wrong")) },
+		reason: `^mismatch rate \d\.\d\d > 0\.20 over 4s \(\d+ of \d+ comparisons\)$`,
+		metric: migrate.ReasonMismatchRate,
+	})
+}
+
+type rollbackCase struct {
+	cfg       migrate.ControllerConfig
+	up        *upstream
+	shadow    bool                                  // serve a Shadow of the split and up
+	good, bad func(greeting string, err error) bool // what a client got
+	breaks    func()                                // the next backend starts misbehaving
+	reason    string                                // the history's reason, a regexp
+	metric    string                                // hellogw_migration_rollbacks_total's reason
+}
+
+func testRollback(t *testing.T, tc rollbackCase) {
+	open := postgresSchema(t)
+	nodes := []*node{startNode(t, open, tc.up.backend, withNode(tc.cfg, "a")), startNode(t, open, tc.up.backend, withNode(tc.cfg, "b"))}
+	services := make([]gen.Hello_PortType, len(nodes))
+	for i, n := range nodes {
+		services[i] = n.split
+		if tc.shadow {
+			shadow, err := migrate.NewShadow(n.split, tc.up.backend, migrate.ShadowConfig{Observers: []migrate.ShadowObserver{n.ctrl}})
+			require.NoError(t, err)
+			t.Cleanup(shadow.Wait)
+			services[i] = shadow
+		}
+	}
 
 	// Each node's clients: one at a time, a new caller each call.
-	type tally struct{ nextOK, errors atomic.Int64 }
+	type tally struct{ good, bad atomic.Int64 }
 	tallies := make([]tally, len(nodes))
 	ctx, cancel := context.WithCancel(t.Context())
 	var wg sync.WaitGroup
-	for i, n := range nodes {
+	for i, svc := range services {
 		wg.Go(func() {
 			for call := 0; ctx.Err() == nil; call++ {
-				greeting, err := n.split.SayHelloContext(callerCtx(2*(call%5000), 0), new("x"))
+				greeting, err := svc.SayHelloContext(callerCtx(2*(call%5000), 0), new("x"))
+				var g string
+				if greeting != nil {
+					g = *greeting
+				}
 				switch {
-				case err != nil:
-					tallies[i].errors.Add(1)
-				case *greeting == "next x":
-					tallies[i].nextOK.Add(1)
+				case tc.bad(g, err):
+					tallies[i].bad.Add(1)
+				case tc.good(g, err):
+					tallies[i].good.Add(1)
 				}
 				time.Sleep(2 * time.Millisecond)
 			}
 		})
 	}
 	defer func() { cancel(); wg.Wait() }()
-	eventually(t, 5*time.Second, func() bool { return tallies[0].nextOK.Load() >= 5 && tallies[1].nextOK.Load() >= 5 }, "the next backend answers")
+	eventually(t, 5*time.Second, func() bool { return tallies[0].good.Load() >= 5 && tallies[1].good.Load() >= 5 }, "the backends answer")
 
-	okBefore := []int64{tallies[0].nextOK.Load(), tallies[1].nextOK.Load()}
-	up.failing.Store(true)
-	took := eventually(t, cfg.Window, func() bool { return nodes[0].split.Weight() == 0 && nodes[1].split.Weight() == 0 },
+	goodBefore := []int64{tallies[0].good.Load(), tallies[1].good.Load()}
+	tc.breaks()
+	took := eventually(t, tc.cfg.Window, func() bool { return nodes[0].split.Weight() == 0 && nodes[1].split.Weight() == 0 },
 		"weights %d and %d", nodes[0].split.Weight(), nodes[1].split.Weight())
-	t.Logf("both nodes at weight 0 %v after the upstream began failing", took)
-	time.Sleep(300 * time.Millisecond) // calls after the rollback: none may fail
+	t.Logf("both nodes at weight 0 %v after the next backend began misbehaving", took)
+	time.Sleep(300 * time.Millisecond) // calls after the rollback: none may be bad
 	cancel()
 	wg.Wait()
 
 	for i, n := range nodes {
-		// The window holds at most the good calls made since the
-		// failures began, and those before within its span: okBefore
-		// bounds the good calls it can hold from before.
-		limit := budget(int(okBefore[i]), cfg.MinCalls, cfg.MaxErrorRate) + 2 // +2: calls in flight as the rollback is decided
-		errors := tallies[i].errors.Load()
-		t.Logf("node %d: %d errors seen by clients, %d good calls of next before; budget %d", i, errors, okBefore[i], limit)
-		assert.LessOrEqual(t, errors, int64(limit), "node %d", i)
+		// The window holds at most the good calls made before the
+		// trouble began (goodBefore bounds them) and the bad ones since.
+		limit := budget(int(goodBefore[i]), tc.cfg.MinCalls, max(tc.cfg.MaxErrorRate, tc.cfg.MaxMismatchRate)) + 2 // +2: calls in flight as the rollback is decided
+		bad := tallies[i].bad.Load()
+		t.Logf("node %d: %d bad answers seen by clients, %d good before; budget %d", i, bad, goodBefore[i], limit)
+		assert.LessOrEqual(t, bad, int64(limit), "node %d", i)
 		st := n.ctrl.State()
 		assert.Equal(t, migrate.RolledBack, st.Status)
-		assert.Equal(t, 50, st.ResumeWeight)
+		assert.Equal(t, tc.cfg.Weight, st.ResumeWeight)
 	}
 	events, err := nodes[0].ctrl.History(t.Context(), time.Time{}, 10)
 	require.NoError(t, err)
@@ -253,20 +310,18 @@ func TestControllerRollbackOnErrors(t *testing.T) {
 	rb := events[0]
 	assert.Equal(t, migrate.ActorRollback, rb.Actor)
 	assert.Equal(t, migrate.ActionRollback, rb.Action)
-	assert.Equal(t, 50, rb.From)
+	assert.Equal(t, tc.cfg.Weight, rb.From)
 	assert.Equal(t, 0, rb.To)
-	assert.Regexp(t, `^error rate \d\.\d\d > 0\.25 over 4s \(\d+ of \d+ calls\)$`, rb.Reason)
-	rollbacks := metric(t, nodes[0].reg, "hellogw_migration_rollbacks_total", "reason=error_rate") +
-		metric(t, nodes[1].reg, "hellogw_migration_rollbacks_total", "reason=error_rate")
+	assert.Regexp(t, tc.reason, rb.Reason)
+	rollbacks := metric(t, nodes[0].reg, "hellogw_migration_rollbacks_total", "reason="+tc.metric) +
+		metric(t, nodes[1].reg, "hellogw_migration_rollbacks_total", "reason="+tc.metric)
 	assert.Equal(t, 1.0, rollbacks, "one rollback, counted by the node that recorded it")
-	assert.Positive(t, metric(t, nodes[0].reg, "hellogw_migration_calls_total", "side=next", "outcome=error")+
-		metric(t, nodes[1].reg, "hellogw_migration_calls_total", "side=next", "outcome=error"))
 
 	// Resuming is deliberate: the weight before the rollback comes back
 	// only when asked.
 	st, err := nodes[1].ctrl.Resume(t.Context(), nil, "fixed")
 	require.NoError(t, err)
-	assert.Equal(t, 50, st.Weight)
+	assert.Equal(t, tc.cfg.Weight, st.Weight)
 	assert.Equal(t, migrate.Running, st.Status)
 }
 

@@ -49,6 +49,15 @@ type ShadowConfig struct {
 	// Registerer receives hellogw_shadow_total and
 	// hellogw_shadow_dropped_total. Nil means none.
 	Registerer prometheus.Registerer
+	// Observers hear of each comparison's result (the Controller's
+	// mismatch window, the Recorder).
+	Observers []ShadowObserver
+}
+
+// ShadowObserver hears of each shadow comparison: ShadowMatch,
+// ShadowMismatch or ShadowError.
+type ShadowObserver interface {
+	ObserveShadow(result string)
 }
 
 // Shadow answers with its primary and, in the background, asks its
@@ -60,6 +69,7 @@ type Shadow struct {
 	slots              chan struct{} // one per secondary call in flight
 	logNames           bool
 	log                *slog.Logger
+	observers          []ShadowObserver
 
 	total   *prometheus.CounterVec
 	dropped prometheus.Counter
@@ -93,6 +103,7 @@ func NewShadow(primary, secondary gen.Hello_PortType, cfg ShadowConfig) (*Shadow
 		slots:     make(chan struct{}, orDefault(cfg.MaxInFlight, DefaultShadowInFlight)),
 		logNames:  cfg.LogNames,
 		log:       cfg.Logger,
+		observers: cfg.Observers,
 		total: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hellogw_shadow_total",
 			Help: "Shadow comparisons by result: match, mismatch (the greetings differ) or error (the shadow backend failed).",
@@ -164,6 +175,9 @@ func (s *Shadow) compare(ctx context.Context, name, want string) {
 	}
 	s.total.WithLabelValues(sample.Result).Inc()
 	s.counts[sample.Result].Add(1)
+	for _, o := range s.observers {
+		o.ObserveShadow(sample.Result)
+	}
 	if sample.Result == ShadowMatch {
 		return
 	}
