@@ -35,6 +35,7 @@ import (
 	"github.com/hellogw/hellogw/gateway"
 	"github.com/hellogw/hellogw/gen"
 	"github.com/hellogw/hellogw/internal/flatlog"
+	"github.com/hellogw/hellogw/migrate"
 	"github.com/hellogw/hellogw/oauth"
 	"github.com/hellogw/hellogw/wsdl"
 )
@@ -394,7 +395,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if _, err := authz.RevokeRemovedGrants(ctx); err != nil {
 		return err
 	}
-	svc, shadow, err := m.service(cfg, binding, core, reg, gateway.NewTokenCache(authz, cfg.SayHello.Scope))
+	svc, shadow, err := m.service(cfg, binding, core, reg, migrate.NewTokenCache(authz, cfg.SayHello.Scope))
 	if err != nil {
 		return err
 	}
@@ -490,16 +491,16 @@ func (m *Main) Run(ctx context.Context) error {
 // service builds what answers sayHello from the backend and shadow
 // sections: the core, an upstream, or a Shadow of two of them. Upstreams
 // that present minted bearer tokens share tokens.
-func (m *Main) service(cfg config.Config, binding *wsdl.Binding, core *gateway.Core, reg prometheus.Registerer, tokens *gateway.TokenCache) (gen.Hello_PortType, *gateway.Shadow, error) {
+func (m *Main) service(cfg config.Config, binding *wsdl.Binding, core *gateway.Core, reg prometheus.Registerer, tokens *migrate.TokenCache) (gen.Hello_PortType, *migrate.Shadow, error) {
 	op, err := binding.SoleOperation()
 	if err != nil {
 		return nil, nil, err
 	}
 	b, s := cfg.Backend, cfg.Shadow
-	upstream := func(url string, timeout time.Duration, maxConns int, id config.Identity) gateway.UpstreamConfig {
-		return gateway.UpstreamConfig{
+	upstream := func(url string, timeout time.Duration, maxConns int, id config.Identity) migrate.UpstreamConfig {
+		return migrate.UpstreamConfig{
 			URL: url, Timeout: timeout, MaxConns: maxConns,
-			Identity: gateway.UpstreamIdentity{
+			Identity: migrate.UpstreamIdentity{
 				Kind: id.Kind, Tokens: tokens, MintFor: id.MintFor,
 				Username: id.Username, Password: id.Password, Digest: id.PasswordType == "digest",
 			},
@@ -517,7 +518,7 @@ func (m *Main) service(cfg config.Config, binding *wsdl.Binding, core *gateway.C
 	if err != nil {
 		return nil, nil, fmt.Errorf("shadow: %w", err)
 	}
-	shadow, err := gateway.NewShadow(primary, secondary, gateway.ShadowConfig{
+	shadow, err := migrate.NewShadow(primary, secondary, migrate.ShadowConfig{
 		MaxInFlight: s.MaxInFlight, Samples: s.SampleSize, LogNames: s.LogNames, Logger: m.Logger, Registerer: reg,
 	})
 	return shadow, shadow, err
@@ -525,12 +526,12 @@ func (m *Main) service(cfg config.Config, binding *wsdl.Binding, core *gateway.C
 
 // backend returns the backend of the given kind (config.KindLocal, KindJSON
 // or KindSOAP).
-func backend(op wsdl.Operation, core *gateway.Core, kind string, up gateway.UpstreamConfig) (gen.Hello_PortType, error) {
+func backend(op wsdl.Operation, core *gateway.Core, kind string, up migrate.UpstreamConfig) (gen.Hello_PortType, error) {
 	switch kind {
 	case config.KindJSON:
-		return gateway.NewJSONBackend(op, up)
+		return migrate.NewJSONBackend(op, up)
 	case config.KindSOAP:
-		return gateway.NewSOAPBackend(op, up)
+		return migrate.NewSOAPBackend(op, up)
 	}
 	return core, nil
 }

@@ -308,7 +308,7 @@ func (cfg *Config) checkMinting() error {
 			if !slices.Contains(clients[i].GrantTypes, oauth.GrantClientCredentials) {
 				return bad(fmt.Sprintf("clients[%d].grant_types", i), "must list client_credentials: %s.identity.mint_for mints tokens of %q with that grant", name, id.MintFor)
 			}
-			// Minted tokens carry sayhello.scope alone (gateway.NewTokenCache).
+			// Minted tokens carry sayhello.scope alone (migrate.NewTokenCache).
 			if !slices.Contains(clients[i].Scopes, cfg.SayHello.Scope) {
 				return bad(fmt.Sprintf("clients[%d].scopes", i), "must list %q: %s.identity.mint_for mints tokens of %q with the scope sayHello needs (sayhello.scope)", cfg.SayHello.Scope, name, id.MintFor)
 			}

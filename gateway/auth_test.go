@@ -443,32 +443,39 @@ func TestSecurityHeaderUnprotected(t *testing.T) {
 	assert.Equal(t, "MustUnderstand", decodeFault(t, s).code)
 }
 
-// TestCallerInContext: a backend sees who called, and never a Basic
+// TestCallerInContext: with sayHello protected, a backend sees the whole
+// call (who called, how, over which wire, from where), and never a Basic
 // header holding one of the gateway's own client secrets.
 func TestCallerInContext(t *testing.T) {
-	var got gateway.Principal
+	var got gateway.Call
 	var gotAuth string
 	g, _, _ := protected(t, func(c *gateway.Config) {
 		c.Service = serviceFunc(func(ctx context.Context, firstName *string) (*string, error) {
-			got, _ = gateway.PrincipalFrom(ctx)
+			var ok bool
+			got, ok = gateway.CallFrom(ctx)
+			require.True(t, ok)
 			gotAuth = gateway.AuthorizationFrom(ctx)
 			return firstName, nil
 		})
 	})
-	w := do(g, "POST", "/sayHello", "application/json", strings.NewReader(`{"firstName":"Ada"}`), "Authorization", basicAuth("basic-app", "b-secret"))
+	w := doFrom(g, "192.0.2.10:5000", "POST", "/sayHello", "application/json", `{"firstName":"Ada"}`, "Authorization", basicAuth("basic-app", "b-secret"), "X-Request-Id", "r-basic")
 	require.Equal(t, 200, w.Code)
-	assert.Equal(t, gateway.Principal{ClientID: "basic-app", Scopes: []string{"hello"}, Method: gateway.MethodBasic}, got)
+	assert.Equal(t, gateway.Call{RequestID: "r-basic", Wire: "json", RemoteAddr: "192.0.2.10", Authenticated: true,
+		Principal: gateway.Principal{ClientID: "basic-app", Scopes: []string{"hello"}, Method: gateway.MethodBasic}}, got)
 	assert.Empty(t, gotAuth)
 
-	w = do(g, "POST", "/sayHello", "application/json", strings.NewReader(`{"firstName":"Ada"}`), "Authorization", "Bearer good")
+	w = doFrom(g, "192.0.2.11:5000", "POST", "/sayHello", "application/json", `{"firstName":"Ada"}`, "Authorization", "Bearer good", "X-Request-Id", "r-bearer")
 	require.Equal(t, 200, w.Code)
-	assert.Equal(t, gateway.Principal{ClientID: "token-app", Subject: "alice", Scopes: []string{"hello"}, Method: gateway.MethodBearer}, got)
+	assert.Equal(t, gateway.Principal{ClientID: "token-app", Subject: "alice", Scopes: []string{"hello"}, Method: gateway.MethodBearer}, got.Principal)
+	assert.Equal(t, "192.0.2.11", got.RemoteAddr)
+	assert.True(t, got.Authenticated)
 	assert.Equal(t, "Bearer good", gotAuth)
 
-	s := do(g, "POST", "/SayHello/", "text/xml", strings.NewReader(digestEnvelope(t, nsEnv12, "digest-app", "d-secret", time.Now())))
+	s := doFrom(g, "[2001:db8::1]:5000", "POST", "/SayHello/", soapCT(nsEnv12), digestEnvelope(t, nsEnv12, "digest-app", "d-secret", time.Now()), "X-Request-Id", "r-wsse")
 	require.Equal(t, 200, s.Code)
-	assert.Equal(t, "digest-app", got.ClientID)
-	assert.Equal(t, gateway.MethodWSSE, got.Method)
+	assert.Equal(t, gateway.Call{RequestID: "r-wsse", Wire: "soap12", RemoteAddr: "2001:db8::1", Authenticated: true,
+		Principal: gateway.Principal{ClientID: "digest-app", Scopes: []string{"read", "hello"}, Method: gateway.MethodWSSE}}, got)
+	assert.Empty(t, gotAuth)
 }
 
 // TestWSDLWithCredentials: fetching the WSDL works whatever the caller

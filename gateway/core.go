@@ -11,8 +11,8 @@ import (
 // DefaultTemplate is the greeting template when the config gives none.
 const DefaultTemplate = "Hello, {firstName}!"
 
-// placeholder is where the first name goes in a greeting template.
-const placeholder = "{firstName}"
+// Placeholder is where the first name goes in a greeting template.
+const Placeholder = "{firstName}"
 
 // MaxFirstName is the longest first name accepted, in characters.
 const MaxFirstName = 1024
@@ -20,7 +20,7 @@ const MaxFirstName = 1024
 // Core is the one sayHello implementation: every wire format in front, and
 // every backend that answers locally, ends here.
 type Core struct {
-	pieces []string // the template split at each placeholder
+	pieces []string // the template split at each Placeholder
 	fixed  int      // bytes of the template outside the placeholders
 }
 
@@ -31,11 +31,11 @@ var _ gen.Hello_PortType = (*Core)(nil)
 // NewCore returns a core that greets with template, in which every
 // "{firstName}" is replaced by the caller's first name.
 func NewCore(template string) (*Core, error) {
-	if err := checkText(template); err != nil {
+	if err := CheckText(template); err != nil {
 		return nil, errorf(KindInvalid, "greeting template %s", err.Message)
 	}
-	pieces := strings.Split(template, placeholder)
-	return &Core{pieces: pieces, fixed: len(template) - (len(pieces)-1)*len(placeholder)}, nil
+	pieces := strings.Split(template, Placeholder)
+	return &Core{pieces: pieces, fixed: len(template) - (len(pieces)-1)*len(Placeholder)}, nil
 }
 
 // SayHello implements gen.Hello_PortType.
@@ -86,7 +86,7 @@ func ValidateFirstName(firstName *string) *Error {
 	if name == "" {
 		return errorf(KindInvalid, "firstName must not be empty")
 	}
-	if err := checkText(name); err != nil {
+	if err := CheckText(name); err != nil {
 		return errorf(KindInvalid, "firstName %s", err.Message)
 	}
 	if n := utf8.RuneCountInString(name); n > MaxFirstName {
@@ -95,10 +95,13 @@ func ValidateFirstName(firstName *string) *Error {
 	return nil
 }
 
-// checkText reports text that is not valid UTF-8 or holds a character
+// CheckText reports text that is not valid UTF-8 or holds a character
 // outside XML 1.0's Char production
-// (https://www.w3.org/TR/xml/#NT-Char).
-func checkText(s string) *Error {
+// (https://www.w3.org/TR/xml/#NT-Char). The message is a phrase to follow
+// what was checked ("firstName is not valid UTF-8 …"). Backends check an
+// upstream's greeting with it, so that it goes out unchanged on either
+// wire format.
+func CheckText(s string) *Error {
 	for i, r := range s {
 		if r == utf8.RuneError {
 			if _, size := utf8.DecodeRuneInString(s[i:]); size == 1 {

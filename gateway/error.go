@@ -80,9 +80,9 @@ func errorf(kind Kind, format string, args ...any) *Error {
 	return &Error{Kind: kind, Message: fmt.Sprintf(format, args...)}
 }
 
-// asError returns err as an *Error; any other error becomes KindInternal
+// AsError returns err as an *Error; any other error becomes KindInternal
 // with a message that reveals nothing of the gateway's insides.
-func asError(err error) *Error {
+func AsError(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
 		return e

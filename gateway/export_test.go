@@ -1,9 +1,6 @@
 package gateway
 
-import (
-	"strings"
-	"time"
-)
+import "strings"
 
 // JSONRoutes lists "METHOD /path" of every route the JSON codec answers,
 // for the OpenAPI test in the external test package.
@@ -16,6 +13,3 @@ func (g *Gateway) JSONRoutes() []string {
 	}
 	return out
 }
-
-// SetClock makes the cache read the time from now.
-func (c *TokenCache) SetClock(now func() time.Time) { c.now = now }

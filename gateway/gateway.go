@@ -170,16 +170,16 @@ func New(cfg Config) (*Gateway, error) {
 	if guard := cfg.Guard; guard != nil {
 		e.Use(func(c *gin.Context) {
 			if err := guard(c.Writer, c.Request); err != nil {
-				writeProblem(c, err)
+				WriteProblem(c, err)
 				c.Abort()
 			}
 		})
 	}
 	e.NoRoute(func(c *gin.Context) {
-		writeProblem(c, errorf(KindNotFound, "no such resource"))
+		WriteProblem(c, errorf(KindNotFound, "no such resource"))
 	})
 	e.NoMethod(func(c *gin.Context) {
-		writeProblem(c, errorf(KindMethodNotAllowed, "this method is not allowed here"))
+		WriteProblem(c, errorf(KindMethodNotAllowed, "this method is not allowed here"))
 	})
 
 	r := withHead{e}
@@ -245,23 +245,24 @@ func (r withHead) Handle(method, path string, h ...gin.HandlerFunc) gin.IRoutes 
 func (g *Gateway) SetReady(ok bool) { g.ready.Store(ok) }
 
 // sayHello calls the service and turns what it returns into a greeting or
-// an *Error, whatever the service is. The caller's Authorization header
-// travels with the call unless the gateway consumed it itself (HTTP Basic
+// an *Error, whatever the service is. The service gets the call's facts in
+// one Call (CallFrom); the caller's Authorization header travels in it
+// unless the gateway consumed it itself (HTTP Basic
 // with one of its clients' secrets).
-func (g *Gateway) sayHello(c *gin.Context, caller authState, firstName *string) (string, *Error) {
+func (g *Gateway) sayHello(c *gin.Context, caller authState, wire string, firstName *string) (string, *Error) {
 	if g.local != nil {
 		return g.local.sayHello(firstName) // it reads nothing from a context: build none
 	}
-	ctx := context.WithValue(c.Request.Context(), requestIDKey{}, requestIDOf(c))
-	if auth := c.GetHeader("Authorization"); auth != "" && caller.p.Method != MethodBasic {
-		ctx = WithAuthorization(ctx, auth)
-	}
+	call := Call{RequestID: requestIDOf(c), Wire: wire, RemoteAddr: g.remote(c)}
 	if g.prot != nil {
-		ctx = WithPrincipal(ctx, caller.p)
+		call.Principal, call.Authenticated = caller.p, true
 	}
-	greeting, err := g.svc.SayHelloContext(ctx, firstName)
+	if auth := c.GetHeader("Authorization"); auth != "" && caller.p.Method != MethodBasic {
+		call.authorization = auth
+	}
+	greeting, err := g.svc.SayHelloContext(WithCall(c.Request.Context(), call), firstName)
 	if err != nil {
-		e := asError(err)
+		e := AsError(err)
 		if e.Kind == KindInternal {
 			g.log.ErrorContext(c, "sayHello failed", "request_id", requestIDOf(c), "err", err)
 		}
@@ -275,13 +276,13 @@ func (g *Gateway) sayHello(c *gin.Context, caller authState, firstName *string) 
 
 func (g *Gateway) handleReady(c *gin.Context) {
 	if !g.ready.Load() {
-		writeProblem(c, errorf(KindUnavailable, "not ready"))
+		WriteProblem(c, errorf(KindUnavailable, "not ready"))
 		return
 	}
 	if g.readyFn != nil {
 		if err := g.readyFn(c.Request.Context()); err != nil {
 			g.log.WarnContext(c, "not ready", "err", err)
-			writeProblem(c, errorf(KindUnavailable, "a dependency is unavailable"))
+			WriteProblem(c, errorf(KindUnavailable, "a dependency is unavailable"))
 			return
 		}
 	}
@@ -291,7 +292,7 @@ func (g *Gateway) handleReady(c *gin.Context) {
 // recovered turns a panic in a handler into a 500 problem, logged.
 func (g *Gateway) recovered(c *gin.Context, v any) {
 	g.log.ErrorContext(c, "panic", "request_id", requestIDOf(c), "panic", v)
-	writeProblem(c, errorf(KindInternal, "internal error"))
+	WriteProblem(c, errorf(KindInternal, "internal error"))
 	c.Abort()
 }
 

@@ -19,42 +19,17 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hellogw/hellogw/gateway"
+	"github.com/hellogw/hellogw/internal/gwtest"
 	"github.com/hellogw/hellogw/wsdl"
 )
 
-const publicURL = "https://gw.example.net"
+const publicURL = gwtest.PublicURL
 
-// newGateway builds a gateway on the local core with the default template;
-// mods adjust its config first.
-func newGateway(tb testing.TB, mods ...func(*gateway.Config)) *gateway.Gateway {
-	tb.Helper()
-	core, err := gateway.NewCore(gateway.DefaultTemplate)
-	require.NoError(tb, err)
-	binding, err := wsdl.Parse(wsdl.Document())
-	require.NoError(tb, err)
-	cfg := gateway.Config{Service: core, Binding: binding, PublicURL: publicURL}
-	for _, mod := range mods {
-		mod(&cfg)
-	}
-	g, err := gateway.New(cfg)
-	require.NoError(tb, err)
-	g.SetReady(true)
-	return g
-}
-
-// do sends one request through the gateway's router.
-func do(g http.Handler, method, path, contentType string, body io.Reader, headers ...string) *httptest.ResponseRecorder {
-	req := httptest.NewRequest(method, path, body)
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	w := httptest.NewRecorder()
-	g.ServeHTTP(w, req)
-	return w
-}
+// newGateway and do: see gwtest.
+var (
+	newGateway = gwtest.NewGateway
+	do         = gwtest.Do
+)
 
 type problem struct {
 	Type, Title, Detail string

@@ -27,31 +27,31 @@ type sayHelloRequest struct {
 func (g *Gateway) handleJSON(c *gin.Context) {
 	noteWire(c, "json")
 	if ct := c.ContentType(); ct != "application/json" && !strings.HasSuffix(ct, "+json") {
-		writeProblem(c, errorf(KindUnsupportedType, "this Content-Type is not supported; send application/json"))
+		WriteProblem(c, errorf(KindUnsupportedType, "this Content-Type is not supported; send application/json"))
 		return
 	}
 	caller := g.authenticateHeaders(c, false)
 	if caller.err != nil {
-		writeProblem(c, caller.err)
+		WriteProblem(c, caller.err)
 		return
 	}
 	buf := getBuf()
 	defer putBuf(buf)
 	body, err := readBody(c.Writer, c.Request, g.maxBody, buf)
 	if err != nil {
-		writeProblem(c, asError(err))
+		WriteProblem(c, AsError(err))
 		return
 	}
 	var req sayHelloRequest
 	if name, ok := jsonFirstName(body); ok {
 		req.FirstName = &name
 	} else if err := json.Unmarshal(body, &req); err != nil {
-		writeProblem(c, jsonError(body, err))
+		WriteProblem(c, jsonError(body, err))
 		return
 	}
-	greeting, herr := g.sayHello(c, caller, req.FirstName)
+	greeting, herr := g.sayHello(c, caller, "json", req.FirstName)
 	if herr != nil {
-		writeProblem(c, herr)
+		WriteProblem(c, herr)
 		return
 	}
 	buf.Reset() // the body is read: the name is a copy

@@ -34,8 +34,10 @@ var problemStatus = [...]int{
 	KindThrottled:        http.StatusTooManyRequests,
 }
 
-// writeProblem answers with err as application/problem+json.
-func writeProblem(c *gin.Context, err *Error) {
+// WriteProblem answers with err as application/problem+json (RFC 9457),
+// with the request id, as every route of the gateway does: for handlers
+// added to Routes (the admin surface) to answer errors the same way.
+func WriteProblem(c *gin.Context, err *Error) {
 	noteError(c, err)
 	status := problemStatus[err.Kind]
 	body, _ := json.Marshal(problem{ // a struct of strings and an int always marshals

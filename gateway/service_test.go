@@ -33,17 +33,33 @@ func (f serviceFunc) SayHelloContext(ctx context.Context, firstName *string) (*s
 	return f(ctx, firstName)
 }
 
-func TestServiceSeesRequestID(t *testing.T) {
-	var seen string
+// TestServiceSeesCall: with sayHello open, a backend sees the request id,
+// the wire format and the caller's address, and no principal.
+func TestServiceSeesCall(t *testing.T) {
+	var seen []gateway.Call
+	var auths []string
 	g := newGateway(t, func(c *gateway.Config) {
 		c.Service = serviceFunc(func(ctx context.Context, firstName *string) (*string, error) {
-			seen = gateway.RequestIDFrom(ctx)
+			call, ok := gateway.CallFrom(ctx)
+			require.True(t, ok)
+			seen = append(seen, call)
+			auths = append(auths, gateway.AuthorizationFrom(ctx))
 			return firstName, nil
 		})
 	})
-	w := do(g, "POST", "/sayHello", "application/json", strings.NewReader(`{"firstName":"Ada"}`), "X-Request-Id", "abc-123")
+	w := doFrom(g, "198.51.100.7:4000", "POST", "/sayHello", "application/json", `{"firstName":"Ada"}`, "X-Request-Id", "abc-123")
 	require.Equal(t, 200, w.Code)
-	assert.Equal(t, "abc-123", seen)
+	s := doFrom(g, "198.51.100.8:4000", "POST", "/SayHello/", "text/xml; charset=utf-8", envelope11("Ada"), "X-Request-Id", "abc-124", "Authorization", "Bearer passed-on")
+	require.Equal(t, 200, s.Code)
+	require.Len(t, seen, 2)
+	assert.Equal(t, gateway.Call{RequestID: "abc-123", Wire: "json", RemoteAddr: "198.51.100.7"}, seen[0])
+	assert.Equal(t, []string{"", "Bearer passed-on"}, auths, "sayHello open: the caller's token travels to the backend")
+	assert.Equal(t, []string{"abc-124", "soap11", "198.51.100.8"}, []string{seen[1].RequestID, seen[1].Wire, seen[1].RemoteAddr})
+	assert.False(t, seen[1].Authenticated)
+	assert.Zero(t, seen[1].Principal)
+
+	_, ok := gateway.CallFrom(context.Background())
+	assert.False(t, ok)
 	assert.Empty(t, gateway.RequestIDFrom(context.Background()))
 }
 

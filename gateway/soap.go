@@ -39,7 +39,7 @@ func (g *Gateway) handlePort(c *gin.Context) {
 	defer putBuf(buf)
 	body, err := readBody(c.Writer, c.Request, g.maxBody, buf)
 	if err != nil {
-		g.writeFault(c, v, asError(err))
+		g.writeFault(c, v, AsError(err))
 		return
 	}
 	fv, call, fast := g.fast.read(body, params["charset"], action)
@@ -62,7 +62,7 @@ func (g *Gateway) handlePort(c *gin.Context) {
 		g.writeFault(c, v, caller.err)
 		return
 	}
-	greeting, ferr := g.sayHello(c, caller, call.arg)
+	greeting, ferr := g.sayHello(c, caller, v.name, call.arg)
 	if ferr != nil {
 		g.writeFault(c, v, ferr)
 		return
@@ -137,5 +137,5 @@ func (g *Gateway) handleWSDL(c *gin.Context) {
 			return
 		}
 	}
-	writeProblem(c, errorf(KindInvalid, "this is a SOAP endpoint: POST an envelope, or GET %s?wsdl for its WSDL", c.FullPath()))
+	WriteProblem(c, errorf(KindInvalid, "this is a SOAP endpoint: POST an envelope, or GET %s?wsdl for its WSDL", c.FullPath()))
 }

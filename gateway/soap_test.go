@@ -14,30 +14,22 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/hellogw/hellogw/internal/gwtest"
 	"github.com/hellogw/hellogw/internal/wsse"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/golden/*.xml from the gateway's answers")
 
 const (
-	nsEnv11 = "http://schemas.xmlsoap.org/soap/envelope/"
-	nsEnv12 = "http://www.w3.org/2003/05/soap-envelope"
+	nsEnv11 = gwtest.NSEnv11
+	nsEnv12 = gwtest.NSEnv12
 )
 
-// envelope11 is a minimal SOAP 1.1 sayHello request.
-func envelope11(name string) string {
-	var b bytes.Buffer
-	_ = xmlEscape(&b, name)
-	return `<s:Envelope xmlns:s="` + nsEnv11 + `"><s:Body><h:sayHello xmlns:h="urn:examples:helloservice"><firstName>` +
-		b.String() + `</firstName></h:sayHello></s:Body></s:Envelope>`
-}
-
-func envelope12(name string) string {
-	var b bytes.Buffer
-	_ = xmlEscape(&b, name)
-	return `<e:Envelope xmlns:e="` + nsEnv12 + `"><e:Body><h:sayHello xmlns:h="urn:examples:helloservice"><firstName>` +
-		b.String() + `</firstName></h:sayHello></e:Body></e:Envelope>`
-}
+// envelope11 and envelope12: minimal sayHello requests (gwtest).
+var (
+	envelope11 = gwtest.Envelope11
+	envelope12 = gwtest.Envelope12
+)
 
 // soapAnswer is a parsed response envelope: a greeting or a fault.
 type soapAnswer struct {

@@ -31,7 +31,7 @@ var (
 		name:        "soap11",
 		envNS:       nsSOAP11Env,
 		encNS:       nsSOAP11Enc,
-		contentType: "text/xml; charset=utf-8",
+		contentType: SOAP11ContentType,
 		client:      "Client",
 		server:      "Server",
 		roleAttr:    "actor",

@@ -27,6 +27,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/hellogw/hellogw/internal/sqldb"
 	"github.com/hellogw/hellogw/oauth"
 	"github.com/hellogw/hellogw/oauth/sqlstore"
 )
@@ -46,7 +47,7 @@ const uniqueViolation = "23505"
 // UPDATE that waited for a row lock re-checks the winner's row (where
 // SERIALIZABLE would fail the loser with SQLSTATE 40001), and a node that
 // waited for the migration lock sees the migration recorded meanwhile.
-var dialect = sqlstore.Dialect{
+var dialect = sqldb.Dialect{
 	Name:      "postgres",
 	TxOptions: &sql.TxOptions{Isolation: sql.LevelReadCommitted},
 	IsConflict: func(err error) bool {
@@ -93,7 +94,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	}
 	// database/sql keeps no idle connections of its own here: pgxpool does.
 	sqlDB := stdlib.OpenDBFromPool(pool)
-	store, err := sqlstore.Open(ctx, sqlDB, dialect, migrationFS)
+	store, err := sqlstore.Open(ctx, &sqldb.DB{DB: sqlDB, Dialect: dialect}, migrationFS)
 	if err != nil {
 		_ = sqlDB.Close()
 		pool.Close()

@@ -16,6 +16,7 @@ import (
 	sqlite3 "modernc.org/sqlite"
 	sqlite3lib "modernc.org/sqlite/lib"
 
+	"github.com/hellogw/hellogw/internal/sqldb"
 	"github.com/hellogw/hellogw/oauth"
 	"github.com/hellogw/hellogw/oauth/sqlstore"
 )
@@ -25,7 +26,7 @@ var migrationFS embed.FS
 
 // dialect: every transaction begins IMMEDIATE (see Open), so a transaction
 // excludes other writers from its start and needs no lock statements.
-var dialect = sqlstore.Dialect{
+var dialect = sqldb.Dialect{
 	Name: "sqlite",
 	IsConflict: func(err error) bool {
 		var se *sqlite3.Error
@@ -64,7 +65,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
-	store, err := sqlstore.Open(ctx, sqlDB, dialect, migrationFS)
+	store, err := sqlstore.Open(ctx, &sqldb.DB{DB: sqlDB, Dialect: dialect}, migrationFS)
 	if err != nil {
 		_ = sqlDB.Close()
 		return nil, err

@@ -50,6 +50,33 @@ func TestOpen(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, len(files), n)
 	})
+	t.Run("ExistingDatabase", func(t *testing.T) {
+		// A file as the earlier versions left it: every migration applied
+		// and recorded under its path name. Opening it applies none again
+		// (each would fail: its tables exist).
+		path := filepath.Join(t.TempDir(), "oauth.db")
+		raw, err := sql.Open("sqlite", path)
+		require.NoError(t, err)
+		defer raw.Close()
+		_, err = raw.Exec(`CREATE TABLE migrations (name TEXT PRIMARY KEY)`)
+		require.NoError(t, err)
+		files, err := filepath.Glob("migration/*.sql")
+		require.NoError(t, err)
+		require.NotEmpty(t, files)
+		for _, name := range files {
+			body, err := os.ReadFile(name)
+			require.NoError(t, err)
+			_, err = raw.Exec(string(body))
+			require.NoError(t, err, name)
+			_, err = raw.Exec(`INSERT INTO migrations (name) VALUES (?)`, name)
+			require.NoError(t, err)
+		}
+		db := mustOpen(t, path)
+		require.NoError(t, db.CreateCode(context.Background(), storetest.NewCode()))
+		var n int
+		require.NoError(t, raw.QueryRow(`SELECT COUNT(*) FROM migrations`).Scan(&n))
+		assert.Equal(t, len(files), n)
+	})
 	t.Run("ErrInvalidPath", func(t *testing.T) {
 		_, err := sqlite.Open(context.Background(), "x.db?mode=ro")
 		require.Error(t, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 
+	"github.com/hellogw/hellogw/internal/sqldb"
 	"github.com/hellogw/hellogw/oauth"
 )
 
@@ -13,7 +14,7 @@ func (s *DB) CreateCode(ctx context.Context, c *oauth.Code) error {
 		INSERT INTO codes (hash, chain_id, client_id, subject, redirect_uri, scope, challenge, challenge_method, created_at, expires_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		c.Hash, c.ChainID, c.ClientID, c.Subject, c.RedirectURI, joinScopes(c.Scopes),
-		c.Challenge, c.ChallengeMethod, nanos(c.CreatedAt), nanos(c.ExpiresAt))
+		c.Challenge, c.ChallengeMethod, sqldb.Nanos(c.CreatedAt), sqldb.Nanos(c.ExpiresAt))
 	return s.formatError(err)
 }
 
@@ -34,7 +35,7 @@ func (s *DB) GetCode(ctx context.Context, hash string) (*oauth.Code, error) {
 		return nil, s.formatError(err)
 	}
 	c.Scopes = splitScopes(scope)
-	c.CreatedAt, c.ExpiresAt, c.Used = fromNanos(createdAt), fromNanos(expiresAt), usedAt.Valid
+	c.CreatedAt, c.ExpiresAt, c.Used = sqldb.Time(createdAt), sqldb.Time(expiresAt), usedAt.Valid
 	return &c, nil
 }
 
@@ -45,8 +46,8 @@ func (s *DB) GetCode(ctx context.Context, hash string) (*oauth.Code, error) {
 // Either way, of two redemptions exactly one changes the row (or, if the first
 // rolls back, the second does).
 func (s *DB) ExchangeCode(ctx context.Context, hash string, issued ...*oauth.Token) error {
-	return s.formatError(s.inTx(ctx, func(tx *sql.Tx) error {
-		n, err := affected(tx.ExecContext(ctx, `UPDATE codes SET used_at = $1 WHERE hash = $2 AND used_at IS NULL`, nanos(s.Now()), hash))
+	return s.formatError(s.db.InTx(ctx, func(tx *sql.Tx) error {
+		n, err := sqldb.Affected(tx.ExecContext(ctx, `UPDATE codes SET used_at = $1 WHERE hash = $2 AND used_at IS NULL`, sqldb.Nanos(s.Now()), hash))
 		if err != nil {
 			return err
 		}

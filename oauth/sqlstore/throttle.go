@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/hellogw/hellogw/internal/sqldb"
 	"github.com/hellogw/hellogw/oauth"
 )
 
@@ -24,9 +25,9 @@ const throttleColumns = `key, count, window_start, next_slot, known_until, expir
 func (s *DB) UpdateThrottle(ctx context.Context, keys []string, update func([]oauth.ThrottleRecord) []oauth.ThrottleRecord) error {
 	sorted := slices.Clone(keys)
 	slices.SortFunc(sorted, cmp.Compare)
-	return s.formatError(s.inTx(ctx, func(tx *sql.Tx) error {
-		if s.d.AsyncCommit != "" {
-			if _, err := tx.ExecContext(ctx, s.d.AsyncCommit); err != nil {
+	return s.formatError(s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if s.db.Dialect.AsyncCommit != "" {
+			if _, err := tx.ExecContext(ctx, s.db.Dialect.AsyncCommit); err != nil {
 				return err
 			}
 		}
@@ -38,7 +39,7 @@ func (s *DB) UpdateThrottle(ctx context.Context, keys []string, update func([]oa
 			valuesList(len(sorted), 1, func(p string) string { return "(" + p + ", 0, 0, 0, 0, 0)" }) + `
 			ON CONFLICT (key) DO UPDATE SET key = excluded.key
 			RETURNING ` + throttleColumns
-		if s.d.Lock == "" { // a transaction excludes other writers: reading is locking
+		if s.db.Dialect.Lock == "" { // a transaction excludes other writers: reading is locking
 			read = `SELECT ` + throttleColumns + ` FROM throttle WHERE key IN (` +
 				valuesList(1, len(sorted), func(p string) string { return p }) + `)`
 		}
@@ -57,8 +58,8 @@ func (s *DB) UpdateThrottle(ctx context.Context, keys []string, update func([]oa
 				return err
 			}
 			got[key] = oauth.ThrottleRecord{
-				Count: count, WindowStart: fromNanos(windowStart), NextSlot: fromNanos(nextSlot),
-				KnownUntil: fromNanos(known), ExpiresAt: fromNanos(expiresAt),
+				Count: count, WindowStart: sqldb.Time(windowStart), NextSlot: sqldb.Time(nextSlot),
+				KnownUntil: sqldb.Time(known), ExpiresAt: sqldb.Time(expiresAt),
 			}
 		}
 		if err := rows.Err(); err != nil {
@@ -72,7 +73,7 @@ func (s *DB) UpdateThrottle(ctx context.Context, keys []string, update func([]oa
 		args = args[:0]
 		for i, k := range keys {
 			if r := updated[i]; !sameRecord(r, recs[i]) {
-				args = append(args, k, r.Count, nanos(r.WindowStart), nanos(r.NextSlot), nanos(r.KnownUntil), nanos(r.ExpiresAt))
+				args = append(args, k, r.Count, sqldb.Nanos(r.WindowStart), sqldb.Nanos(r.NextSlot), sqldb.Nanos(r.KnownUntil), sqldb.Nanos(r.ExpiresAt))
 			}
 		}
 		if len(args) == 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 
+	"github.com/hellogw/hellogw/internal/sqldb"
 	"github.com/hellogw/hellogw/oauth"
 )
 
@@ -12,7 +13,7 @@ func insertTokens(ctx context.Context, tx *sql.Tx, tokens []*oauth.Token) error 
 		_, err := tx.ExecContext(ctx, `
 			INSERT INTO tokens (hash, kind, chain_id, client_id, subject, scope, issued_at, expires_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-			t.Hash, string(t.Kind), t.ChainID, t.ClientID, t.Subject, joinScopes(t.Scopes), nanos(t.IssuedAt), nanos(t.ExpiresAt))
+			t.Hash, string(t.Kind), t.ChainID, t.ClientID, t.Subject, joinScopes(t.Scopes), sqldb.Nanos(t.IssuedAt), sqldb.Nanos(t.ExpiresAt))
 		if err != nil {
 			return err
 		}
@@ -22,7 +23,7 @@ func insertTokens(ctx context.Context, tx *sql.Tx, tokens []*oauth.Token) error 
 
 // CreateToken implements oauth.Store.
 func (s *DB) CreateToken(ctx context.Context, t *oauth.Token) error {
-	return s.formatError(s.inTx(ctx, func(tx *sql.Tx) error { return insertTokens(ctx, tx, []*oauth.Token{t}) }))
+	return s.formatError(s.db.InTx(ctx, func(tx *sql.Tx) error { return insertTokens(ctx, tx, []*oauth.Token{t}) }))
 }
 
 // GetToken implements oauth.Store.
@@ -41,7 +42,7 @@ func (s *DB) GetToken(ctx context.Context, hash string) (*oauth.Token, error) {
 		return nil, s.formatError(err)
 	}
 	t.Kind, t.Scopes = oauth.TokenKind(kind), splitScopes(scope)
-	t.IssuedAt, t.ExpiresAt = fromNanos(issuedAt), fromNanos(expiresAt)
+	t.IssuedAt, t.ExpiresAt = sqldb.Time(issuedAt), sqldb.Time(expiresAt)
 	t.Used, t.Revoked = usedAt.Valid, revokedAt.Valid
 	return &t, nil
 }
@@ -49,10 +50,10 @@ func (s *DB) GetToken(ctx context.Context, hash string) (*oauth.Token, error) {
 // RotateRefreshToken implements oauth.Store, with the same single-use
 // argument as ExchangeCode.
 func (s *DB) RotateRefreshToken(ctx context.Context, hash string, issued ...*oauth.Token) error {
-	return s.formatError(s.inTx(ctx, func(tx *sql.Tx) error {
-		n, err := affected(tx.ExecContext(ctx, `
+	return s.formatError(s.db.InTx(ctx, func(tx *sql.Tx) error {
+		n, err := sqldb.Affected(tx.ExecContext(ctx, `
 			UPDATE tokens SET used_at = $1
-			WHERE hash = $2 AND kind = 'refresh_token' AND used_at IS NULL AND revoked_at IS NULL`, nanos(s.Now()), hash))
+			WHERE hash = $2 AND kind = 'refresh_token' AND used_at IS NULL AND revoked_at IS NULL`, sqldb.Nanos(s.Now()), hash))
 		if err != nil {
 			return err
 		}
@@ -78,7 +79,7 @@ func (s *DB) RotateRefreshToken(ctx context.Context, hash string, issued ...*oau
 
 // RevokeToken implements oauth.Store.
 func (s *DB) RevokeToken(ctx context.Context, hash string) error {
-	n, err := affected(s.db.ExecContext(ctx, `UPDATE tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE hash = $2`, nanos(s.Now()), hash))
+	n, err := sqldb.Affected(s.db.ExecContext(ctx, `UPDATE tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE hash = $2`, sqldb.Nanos(s.Now()), hash))
 	if err != nil {
 		return s.formatError(err)
 	}
@@ -90,7 +91,7 @@ func (s *DB) RevokeToken(ctx context.Context, hash string) error {
 
 // RevokeChain implements oauth.Store.
 func (s *DB) RevokeChain(ctx context.Context, chainID string) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE tokens SET revoked_at = $1 WHERE chain_id = $2 AND revoked_at IS NULL`, nanos(s.Now()), chainID)
+	_, err := s.db.ExecContext(ctx, `UPDATE tokens SET revoked_at = $1 WHERE chain_id = $2 AND revoked_at IS NULL`, sqldb.Nanos(s.Now()), chainID)
 	return s.formatError(err)
 }
 
@@ -98,7 +99,7 @@ func (s *DB) RevokeChain(ctx context.Context, chainID string) error {
 // tokens and revokes the tokens of those revoke picks, in one transaction.
 func (s *DB) RevokeGrants(ctx context.Context, revoke func(clientID, subject string) bool) (int64, error) {
 	var total int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT client_id, subject FROM tokens WHERE revoked_at IS NULL`)
 		if err != nil {
 			return err
@@ -117,9 +118,9 @@ func (s *DB) RevokeGrants(ctx context.Context, revoke func(clientID, subject str
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		now := nanos(s.Now())
+		now := sqldb.Nanos(s.Now())
 		for _, o := range owners {
-			n, err := affected(tx.ExecContext(ctx, `UPDATE tokens SET revoked_at = $1 WHERE client_id = $2 AND subject = $3 AND revoked_at IS NULL`, now, o[0], o[1]))
+			n, err := sqldb.Affected(tx.ExecContext(ctx, `UPDATE tokens SET revoked_at = $1 WHERE client_id = $2 AND subject = $3 AND revoked_at IS NULL`, now, o[0], o[1]))
 			if err != nil {
 				return err
 			}

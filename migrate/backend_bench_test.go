@@ -1,4 +1,4 @@
-package gateway_test
+package migrate_test
 
 import (
 	"io"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/hellogw/hellogw/gateway"
 	"github.com/hellogw/hellogw/gen"
+	"github.com/hellogw/hellogw/migrate"
 )
 
 // BenchmarkBridge measures the bridged paths over loopback HTTP, each
@@ -25,11 +26,11 @@ func BenchmarkBridge(b *testing.B) {
 		b.Cleanup(srv.Close)
 		return srv.URL
 	}
-	jsonBackend, err := gateway.NewJSONBackend(op, gateway.UpstreamConfig{URL: up.URL})
+	jsonBackend, err := migrate.NewJSONBackend(op, migrate.UpstreamConfig{URL: up.URL})
 	if err != nil {
 		b.Fatal(err)
 	}
-	soapBackend, err := gateway.NewSOAPBackend(op, gateway.UpstreamConfig{URL: up.URL + "/SayHello/"})
+	soapBackend, err := migrate.NewSOAPBackend(op, migrate.UpstreamConfig{URL: up.URL + "/SayHello/"})
 	if err != nil {
 		b.Fatal(err)
 	}

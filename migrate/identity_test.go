@@ -1,4 +1,4 @@
-package gateway_test
+package migrate_test
 
 import (
 	"context"
@@ -18,6 +18,7 @@ import (
 
 	"github.com/hellogw/hellogw/gateway"
 	"github.com/hellogw/hellogw/internal/wsse"
+	"github.com/hellogw/hellogw/migrate"
 )
 
 // minter counts the tokens it issues: tok-1, tok-2, … valid for ttl.
@@ -81,17 +82,22 @@ func newRecorder(t *testing.T) *recorder {
 	return r
 }
 
+// authenticated is the context of a call to a protected sayHello by p.
+func authenticated(ctx context.Context, p gateway.Principal) context.Context {
+	return gateway.WithCall(ctx, gateway.Call{Principal: p, Authenticated: true})
+}
+
 // TestUpstreamIdentityBearer: the caller's own bearer token for callers
 // that came with one, a minted token of their client for legacy callers,
 // cached, replaced after an upstream 401 only with a backoff.
 func TestUpstreamIdentityBearer(t *testing.T) {
 	op := sayHelloOp(t)
 	m := &minter{now: time.Now(), ttl: time.Hour}
-	tokens := gateway.NewTokenCache(m, "hello")
+	tokens := migrate.NewTokenCache(m, "hello")
 	tokens.SetClock(m.Now)
 	up := newRecorder(t)
-	b, err := gateway.NewJSONBackend(op, gateway.UpstreamConfig{URL: up.URL, BreakerFailures: 100,
-		Identity: gateway.UpstreamIdentity{Kind: gateway.IdentityBearer, Tokens: tokens, MintFor: "gateway"}})
+	b, err := migrate.NewJSONBackend(op, migrate.UpstreamConfig{URL: up.URL, BreakerFailures: 100,
+		Identity: migrate.UpstreamIdentity{Kind: migrate.IdentityBearer, Tokens: tokens, MintFor: "gateway"}})
 	require.NoError(t, err)
 	call := func(ctx context.Context) (string, error) {
 		t.Helper()
@@ -99,10 +105,10 @@ func TestUpstreamIdentityBearer(t *testing.T) {
 		return <-up.auth, err
 	}
 	ctx := t.Context()
-	legacy := gateway.WithPrincipal(ctx, gateway.Principal{ClientID: "legacy-app", Method: gateway.MethodWSSE})
+	legacy := authenticated(ctx, gateway.Principal{ClientID: "legacy-app", Method: gateway.MethodWSSE})
 
 	t.Run("CallersOwnToken", func(t *testing.T) {
-		bearer := gateway.WithPrincipal(gateway.WithAuthorization(ctx, "Bearer user-token"), gateway.Principal{ClientID: "web", Method: gateway.MethodBearer})
+		bearer := gateway.WithAuthorization(authenticated(ctx, gateway.Principal{ClientID: "web", Method: gateway.MethodBearer}), "Bearer user-token")
 		got, err := call(bearer)
 		require.NoError(t, err)
 		assert.Equal(t, "Bearer user-token", got)
@@ -112,8 +118,8 @@ func TestUpstreamIdentityBearer(t *testing.T) {
 		assert.Zero(t, m.count(), "never a minted token for a bearer caller")
 	})
 	t.Run("NeverBasic", func(t *testing.T) {
-		basic := gateway.WithAuthorization(ctx, "Basic "+base64.StdEncoding.EncodeToString([]byte("legacy-app:secret")))
-		got, err := call(gateway.WithPrincipal(basic, gateway.Principal{ClientID: "legacy-app", Method: gateway.MethodBasic}))
+		basic := authenticated(ctx, gateway.Principal{ClientID: "legacy-app", Method: gateway.MethodBasic})
+		got, err := call(gateway.WithAuthorization(basic, "Basic "+base64.StdEncoding.EncodeToString([]byte("legacy-app:secret"))))
 		require.NoError(t, err)
 		assert.Equal(t, "Bearer tok-1", got, "a Basic caller gets a minted token, its secret stays here")
 	})
@@ -149,7 +155,7 @@ func TestUpstreamIdentityBearer(t *testing.T) {
 	})
 	t.Run("ErrMint", func(t *testing.T) {
 		m.failFor = "no-grant"
-		_, err := b.SayHelloContext(gateway.WithPrincipal(ctx, gateway.Principal{ClientID: "no-grant", Method: gateway.MethodMTLS}), ptr("Ada"))
+		_, err := b.SayHelloContext(authenticated(ctx, gateway.Principal{ClientID: "no-grant", Method: gateway.MethodMTLS}), ptr("Ada"))
 		assert.Equal(t, gateway.KindInternal, kindOf(t, err))
 		assert.ErrorContains(t, err, "no token of client no-grant")
 		assert.Empty(t, up.auth, "the upstream is not called")
@@ -163,11 +169,11 @@ func TestUpstreamIdentityBasic(t *testing.T) {
 	up := newRecorder(t)
 	ctx := gateway.WithAuthorization(t.Context(), "Bearer user-token")
 	for kind, want := range map[string]string{
-		gateway.IdentityBasic: "Basic " + base64.StdEncoding.EncodeToString([]byte("svc:p@ss:word")),
-		gateway.IdentityNone:  "",
+		migrate.IdentityBasic: "Basic " + base64.StdEncoding.EncodeToString([]byte("svc:p@ss:word")),
+		migrate.IdentityNone:  "",
 	} {
-		b, err := gateway.NewJSONBackend(op, gateway.UpstreamConfig{URL: up.URL,
-			Identity: gateway.UpstreamIdentity{Kind: kind, Username: "svc", Password: "p@ss:word"}})
+		b, err := migrate.NewJSONBackend(op, migrate.UpstreamConfig{URL: up.URL,
+			Identity: migrate.UpstreamIdentity{Kind: kind, Username: "svc", Password: "p@ss:word"}})
 		require.NoError(t, err)
 		_, err = b.SayHelloContext(ctx, ptr("Ada"))
 		require.NoError(t, err)
@@ -187,8 +193,8 @@ func TestUpstreamIdentityWSSE(t *testing.T) {
 	}))
 	defer srv.Close()
 	for _, digest := range []bool{false, true} {
-		b, err := gateway.NewSOAPBackend(op, gateway.UpstreamConfig{URL: srv.URL,
-			Identity: gateway.UpstreamIdentity{Kind: gateway.IdentityWSSE, Username: "legacy", Password: "s3cret<&>", Digest: digest}})
+		b, err := migrate.NewSOAPBackend(op, migrate.UpstreamConfig{URL: srv.URL,
+			Identity: migrate.UpstreamIdentity{Kind: migrate.IdentityWSSE, Username: "legacy", Password: "s3cret<&>", Digest: digest}})
 		require.NoError(t, err)
 		var nonces []string
 		for range 2 {

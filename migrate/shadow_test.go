@@ -1,4 +1,4 @@
-package gateway_test
+package migrate_test
 
 import (
 	"bytes"
@@ -18,6 +18,7 @@ import (
 	"github.com/hellogw/hellogw/gateway"
 	"github.com/hellogw/hellogw/gen"
 	"github.com/hellogw/hellogw/internal/syncbuf"
+	"github.com/hellogw/hellogw/migrate"
 )
 
 // fakeService is a gen.Hello_PortType whose answer is a function.
@@ -45,17 +46,17 @@ func coreWith(tb testing.TB, template string) *gateway.Core {
 type shadowReport struct {
 	Results map[string]uint64
 	Dropped uint64
-	Samples []gateway.ShadowSample
+	Samples []migrate.ShadowSample
 }
 
 // newShadowGateway serves a Shadow of primary and secondary behind the
 // router, with GET /admin/shadow, and returns what it logs and counts.
-func newShadowGateway(t *testing.T, primary, secondary gen.Hello_PortType, cfg gateway.ShadowConfig) (*gateway.Gateway, *gateway.Shadow, *syncbuf.Buffer, *prometheus.Registry) {
+func newShadowGateway(t *testing.T, primary, secondary gen.Hello_PortType, cfg migrate.ShadowConfig) (*gateway.Gateway, *migrate.Shadow, *syncbuf.Buffer, *prometheus.Registry) {
 	t.Helper()
 	logs := &syncbuf.Buffer{}
 	reg := prometheus.NewRegistry()
 	cfg.Logger, cfg.Registerer = slog.New(slog.NewTextHandler(logs, nil)), reg
-	s, err := gateway.NewShadow(primary, secondary, cfg)
+	s, err := migrate.NewShadow(primary, secondary, cfg)
 	require.NoError(t, err)
 	g := newGateway(t, func(c *gateway.Config) { c.Service, c.Registry, c.Logger = s, reg, cfg.Logger })
 	g.Routes().GET("/admin/shadow", s.ServeAdmin)
@@ -104,7 +105,7 @@ func sayJSON(t *testing.T, g *gateway.Gateway, name string) string {
 }
 
 func TestShadowMatch(t *testing.T) {
-	g, s, logs, reg := newShadowGateway(t, coreWith(t, gateway.DefaultTemplate), coreWith(t, gateway.DefaultTemplate), gateway.ShadowConfig{})
+	g, s, logs, reg := newShadowGateway(t, coreWith(t, gateway.DefaultTemplate), coreWith(t, gateway.DefaultTemplate), migrate.ShadowConfig{})
 	for range 3 {
 		assert.Equal(t, "Hello, "+trickyName+"!", sayJSON(t, g, trickyName))
 	}
@@ -118,7 +119,7 @@ func TestShadowMatch(t *testing.T) {
 }
 
 func TestShadowMismatch(t *testing.T) {
-	g, s, logs, reg := newShadowGateway(t, coreWith(t, gateway.DefaultTemplate), coreWith(t, "Hi {firstName}."), gateway.ShadowConfig{Samples: 2})
+	g, s, logs, reg := newShadowGateway(t, coreWith(t, gateway.DefaultTemplate), coreWith(t, "Hi {firstName}."), migrate.ShadowConfig{Samples: 2})
 	for _, name := range []string{"Ada", "Bob", trickyName} {
 		assert.Equal(t, "Hello, "+name+"!", sayJSON(t, g, name), "the client gets the primary's answer")
 		s.Wait() // in order, so that the samples' order is known
@@ -141,7 +142,7 @@ func TestShadowMismatch(t *testing.T) {
 	}
 
 	t.Run("LogNames", func(t *testing.T) {
-		g, s, logs, _ := newShadowGateway(t, coreWith(t, gateway.DefaultTemplate), coreWith(t, "Hi {firstName}."), gateway.ShadowConfig{LogNames: true})
+		g, s, logs, _ := newShadowGateway(t, coreWith(t, gateway.DefaultTemplate), coreWith(t, "Hi {firstName}."), migrate.ShadowConfig{LogNames: true})
 		sayJSON(t, g, "Ada")
 		s.Wait()
 		smp := adminReport(t, g).Samples[0]
@@ -152,12 +153,12 @@ func TestShadowMismatch(t *testing.T) {
 }
 
 func TestShadowError(t *testing.T) {
-	dead, err := gateway.NewJSONBackend(sayHelloOp(t), gateway.UpstreamConfig{URL: closedURL(t)})
+	dead, err := migrate.NewJSONBackend(sayHelloOp(t), migrate.UpstreamConfig{URL: closedURL(t)})
 	require.NoError(t, err)
-	g, s, logs, reg := newShadowGateway(t, coreWith(t, gateway.DefaultTemplate), dead, gateway.ShadowConfig{})
+	g, s, logs, reg := newShadowGateway(t, coreWith(t, gateway.DefaultTemplate), dead, migrate.ShadowConfig{})
 	w := do(g, "POST", "/SayHello/", "text/xml", strings.NewReader(envelope11("Ada")))
 	require.Equal(t, 200, w.Code, "a dead shadow is never seen by the client: %s", w.Body)
-	assert.Equal(t, "Hello, Ada!", *parseAnswer(t, w.Body.Bytes()).greeting)
+	assert.Equal(t, "Hello, Ada!", greetingOf(t, w))
 	s.Wait()
 	assert.Equal(t, 1.0, shadowCount(reg, "error"))
 	r := adminReport(t, g)
@@ -178,7 +179,7 @@ func TestShadowSlow(t *testing.T) {
 		<-release
 		return n, nil
 	}}
-	g, s, _, reg := newShadowGateway(t, coreWith(t, gateway.DefaultTemplate), slow, gateway.ShadowConfig{MaxInFlight: 2})
+	g, s, _, reg := newShadowGateway(t, coreWith(t, gateway.DefaultTemplate), slow, migrate.ShadowConfig{MaxInFlight: 2})
 	start := time.Now()
 	for range 5 {
 		assert.Equal(t, "Hello, Ada!", sayJSON(t, g, "Ada"))
@@ -197,7 +198,7 @@ func TestShadowSlow(t *testing.T) {
 func TestShadowPrimaryFails(t *testing.T) {
 	called := false
 	secondary := &fakeService{SayHelloFn: func(context.Context, *string) (*string, error) { called = true; return nil, nil }}
-	g, s, _, _ := newShadowGateway(t, coreWith(t, gateway.DefaultTemplate), secondary, gateway.ShadowConfig{})
+	g, s, _, _ := newShadowGateway(t, coreWith(t, gateway.DefaultTemplate), secondary, migrate.ShadowConfig{})
 	w := do(g, "POST", "/sayHello", "application/json", strings.NewReader(`{"firstName":""}`))
 	assert.Equal(t, 400, w.Code)
 	s.Wait()
@@ -209,7 +210,7 @@ func TestShadowPrimaryFails(t *testing.T) {
 func TestShadowRequestID(t *testing.T) {
 	got := make(chan context.Context, 1)
 	secondary := &fakeService{SayHelloFn: func(ctx context.Context, n *string) (*string, error) { got <- ctx; return n, nil }}
-	g, s, _, _ := newShadowGateway(t, coreWith(t, gateway.DefaultTemplate), secondary, gateway.ShadowConfig{})
+	g, s, _, _ := newShadowGateway(t, coreWith(t, gateway.DefaultTemplate), secondary, migrate.ShadowConfig{})
 	ctx, cancel := context.WithCancel(t.Context())
 	req := httptest.NewRequestWithContext(ctx, "POST", "/sayHello", strings.NewReader(`{"firstName":"Ada"}`))
 	req.Header.Set("Content-Type", "application/json")

@@ -1,4 +1,4 @@
-package gateway
+package migrate
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-json-experiment/json"
 
+	"github.com/hellogw/hellogw/gateway"
 	"github.com/hellogw/hellogw/gen"
 	"github.com/hellogw/hellogw/wsdl"
 )
@@ -24,8 +25,13 @@ type JSONBackend struct {
 
 var _ gen.Hello_PortType = (*JSONBackend)(nil)
 
-// sayHelloResponse is the reference's SayHelloResponse body, as an
-// upstream sends it.
+// sayHelloRequest and sayHelloResponse are the reference's
+// SayHelloRequest and SayHelloResponse bodies, as the backend sends the one
+// and an upstream answers the other.
+type sayHelloRequest struct {
+	FirstName *string `json:"firstName"`
+}
+
 type sayHelloResponse struct {
 	Greeting *string `json:"greeting"`
 }
@@ -53,22 +59,22 @@ func (b *JSONBackend) SayHello(firstName *string) (*string, error) {
 // ValidateFirstName (KindInvalid) before it calls the upstream; upstream
 // failures are KindBadGateway, KindTimeout or KindUnavailable.
 func (b *JSONBackend) SayHelloContext(ctx context.Context, firstName *string) (*string, error) {
-	if err := ValidateFirstName(firstName); err != nil {
+	if err := gateway.ValidateFirstName(firstName); err != nil {
 		return nil, err
 	}
 	body, err := json.Marshal(sayHelloRequest{FirstName: firstName})
 	if err != nil { // a valid name always marshals
-		return nil, errorf(KindInternal, "encoding the upstream request: %v", err)
+		return nil, errorf(gateway.KindInternal, "encoding the upstream request: %v", err)
 	}
 	return b.up.call(ctx, b.header, body, b.decode)
 }
 
 // decode reads a 200 answer with a JSON body holding a string greeting.
 // Unknown members are ignored, as the gateway's own JSON codec does; the
-// decoder refuses invalid UTF-8 and duplicate names, and checkText any
+// decoder refuses invalid UTF-8 and duplicate names, and gateway.CheckText any
 // character XML 1.0 cannot carry, so the greeting goes out unchanged on
 // either wire format in front.
-func (b *JSONBackend) decode(status int, contentType string, body []byte) (string, *Error) {
+func (b *JSONBackend) decode(status int, contentType string, body []byte) (string, *gateway.Error) {
 	if status != http.StatusOK {
 		return "", b.up.badAnswer("HTTP %d", status)
 	}
@@ -83,7 +89,7 @@ func (b *JSONBackend) decode(status int, contentType string, body []byte) (strin
 	if resp.Greeting == nil {
 		return "", b.up.badAnswer("HTTP 200 without a greeting")
 	}
-	if err := checkText(*resp.Greeting); err != nil {
+	if err := gateway.CheckText(*resp.Greeting); err != nil {
 		return "", b.up.badAnswer("a greeting that %s", err.Message)
 	}
 	return *resp.Greeting, nil

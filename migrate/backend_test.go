@@ -1,7 +1,8 @@
-package gateway_test
+package migrate_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net"
@@ -12,16 +13,78 @@ import (
 	"testing"
 	"time"
 
+	"github.com/beevik/etree"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/hellogw/hellogw/gateway"
 	"github.com/hellogw/hellogw/gen"
+	"github.com/hellogw/hellogw/internal/gwtest"
+	"github.com/hellogw/hellogw/migrate"
 	"github.com/hellogw/hellogw/wsdl"
 )
 
 const trickyName = `O'Brien <&> "名前" 😀`
+
+// newGateway, do and the request envelopes: see gwtest.
+var (
+	newGateway = gwtest.NewGateway
+	do         = gwtest.Do
+	envelope11 = gwtest.Envelope11
+	envelope12 = gwtest.Envelope12
+)
+
+func ptr(s string) *string { return &s }
+
+// greetingOf returns the greeting of the SOAP response w holds.
+func greetingOf(t *testing.T, w *httptest.ResponseRecorder) string {
+	t.Helper()
+	entry := bodyEntry(t, w)
+	require.NotEqual(t, "Fault", entry.Tag, w.Body.String())
+	require.Len(t, entry.ChildElements(), 1)
+	return entry.ChildElements()[0].Text()
+}
+
+// faultOf returns the code (its local name) and the reason of the SOAP
+// 1.1 or 1.2 fault w holds.
+func faultOf(t *testing.T, w *httptest.ResponseRecorder) (code, reason string) {
+	t.Helper()
+	fault := bodyEntry(t, w)
+	require.Equal(t, "Fault", fault.Tag, w.Body.String())
+	// SOAP 1.1 §4.4 faultcode and faultstring, SOAP 1.2 part 1 §5.4 Code and Reason.
+	codeEl, reasonEl := fault.SelectElement("faultcode"), fault.SelectElement("faultstring")
+	if fault.NamespaceURI() == gwtest.NSEnv12 {
+		codeEl, reasonEl = fault.FindElement("Code/Value"), fault.FindElement("Reason/Text")
+	}
+	require.NotNil(t, codeEl)
+	require.NotNil(t, reasonEl)
+	_, code, _ = strings.Cut(codeEl.Text(), ":")
+	return code, reasonEl.Text()
+}
+
+// bodyEntry returns the first element in the Body of the SOAP envelope w
+// holds, read by namespace.
+func bodyEntry(t *testing.T, w *httptest.ResponseRecorder) *etree.Element {
+	t.Helper()
+	doc := etree.NewDocument()
+	require.NoError(t, doc.ReadFromBytes(w.Body.Bytes()), "not well-formed XML: %s", w.Body)
+	env := doc.Root()
+	require.Contains(t, []string{gwtest.NSEnv11, gwtest.NSEnv12}, env.NamespaceURI())
+	body := env.SelectElement("Body")
+	require.NotNil(t, body)
+	require.NotEmpty(t, body.ChildElements())
+	return body.ChildElements()[0]
+}
+
+// problemDetail returns the detail of the problem (RFC 9457) w holds.
+func problemDetail(t *testing.T, w *httptest.ResponseRecorder) string {
+	t.Helper()
+	assert.Equal(t, "application/problem+json", w.Header().Get("Content-Type"))
+	var p struct{ Detail string }
+	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &p), w.Body.String())
+	return p.Detail
+}
 
 // sayHelloOp is the binding's one operation, as the backends are built from it.
 func sayHelloOp(tb testing.TB) wsdl.Operation {
@@ -60,16 +123,16 @@ func closedURL(t *testing.T) string {
 // backendKinds builds each upstream backend against an upstream gateway.
 var backendKinds = []struct {
 	name string
-	make func(tb testing.TB, op wsdl.Operation, cfg gateway.UpstreamConfig) gen.Hello_PortType
+	make func(tb testing.TB, op wsdl.Operation, cfg migrate.UpstreamConfig) gen.Hello_PortType
 	path string // where on an upstream gateway the backend posts
 }{
-	{"JSON", func(tb testing.TB, op wsdl.Operation, cfg gateway.UpstreamConfig) gen.Hello_PortType {
-		b, err := gateway.NewJSONBackend(op, cfg)
+	{"JSON", func(tb testing.TB, op wsdl.Operation, cfg migrate.UpstreamConfig) gen.Hello_PortType {
+		b, err := migrate.NewJSONBackend(op, cfg)
 		require.NoError(tb, err)
 		return b
 	}, ""},
-	{"SOAP", func(tb testing.TB, op wsdl.Operation, cfg gateway.UpstreamConfig) gen.Hello_PortType {
-		b, err := gateway.NewSOAPBackend(op, cfg)
+	{"SOAP", func(tb testing.TB, op wsdl.Operation, cfg migrate.UpstreamConfig) gen.Hello_PortType {
+		b, err := migrate.NewSOAPBackend(op, cfg)
 		require.NoError(tb, err)
 		return b
 	}, "/SayHello/"},
@@ -87,7 +150,7 @@ func TestBackendsRoundTrip(t *testing.T) {
 	up := upstreamGateway(t, "Hi {firstName}.")
 	for _, k := range backendKinds {
 		t.Run(k.name, func(t *testing.T) {
-			b := k.make(t, op, gateway.UpstreamConfig{URL: up.URL + k.path})
+			b := k.make(t, op, migrate.UpstreamConfig{URL: up.URL + k.path})
 			for _, name := range []string{"Ada", trickyName, "tab\tnew\nline\r", strings.Repeat("é", gateway.MaxFirstName)} {
 				got, err := b.SayHelloContext(t.Context(), &name)
 				require.NoError(t, err)
@@ -97,7 +160,7 @@ func TestBackendsRoundTrip(t *testing.T) {
 				var calls atomic.Int32
 				srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { calls.Add(1) }))
 				defer srv.Close()
-				b := k.make(t, op, gateway.UpstreamConfig{URL: srv.URL})
+				b := k.make(t, op, migrate.UpstreamConfig{URL: srv.URL})
 				for _, name := range []*string{nil, new(string), ptr("A\x01")} {
 					_, err := b.SayHelloContext(t.Context(), name)
 					assert.Equal(t, gateway.KindInvalid, kindOf(t, err))
@@ -115,25 +178,26 @@ func TestBackendsThroughRouter(t *testing.T) {
 	up := upstreamGateway(t, gateway.DefaultTemplate)
 	for _, k := range backendKinds {
 		t.Run(k.name, func(t *testing.T) {
-			g := newGateway(t, func(c *gateway.Config) { c.Service = k.make(t, op, gateway.UpstreamConfig{URL: up.URL + k.path}) })
+			g := newGateway(t, func(c *gateway.Config) { c.Service = k.make(t, op, migrate.UpstreamConfig{URL: up.URL + k.path}) })
 			w := do(g, "POST", "/sayHello", "application/json", strings.NewReader(`{"firstName":"O'Brien <&> \"名前\" 😀"}`))
 			require.Equal(t, 200, w.Code, w.Body.String())
 			assert.JSONEq(t, `{"greeting":"Hello, O'Brien <&> \"名前\" 😀!"}`, w.Body.String())
 			w = do(g, "POST", "/SayHello/", "text/xml", strings.NewReader(envelope11(trickyName)), "SOAPAction", `"sayHello"`)
 			require.Equal(t, 200, w.Code, w.Body.String())
-			assert.Equal(t, "Hello, "+trickyName+"!", *parseAnswer(t, w.Body.Bytes()).greeting)
+			assert.Equal(t, "Hello, "+trickyName+"!", greetingOf(t, w))
 
 			down := closedURL(t)
-			g = newGateway(t, func(c *gateway.Config) { c.Service = k.make(t, op, gateway.UpstreamConfig{URL: down + k.path}) })
+			g = newGateway(t, func(c *gateway.Config) { c.Service = k.make(t, op, migrate.UpstreamConfig{URL: down + k.path}) })
 			w = do(g, "POST", "/sayHello", "application/json", strings.NewReader(`{"firstName":"Ada"}`))
 			require.Equal(t, http.StatusBadGateway, w.Code, w.Body.String())
-			assert.Contains(t, decodeProblem(t, w).Detail, "upstream "+down+" cannot be reached")
+			assert.Contains(t, problemDetail(t, w), "upstream "+down+" cannot be reached")
 			w = do(g, "POST", "/SayHello/", "text/xml", strings.NewReader(envelope11("Ada")))
-			f := decodeFault(t, w)
-			assert.Equal(t, "Server", f.code)
-			assert.Contains(t, f.reason, "upstream "+down)
+			code, reason := faultOf(t, w)
+			assert.Equal(t, "Server", code)
+			assert.Contains(t, reason, "upstream "+down)
 			w = do(g, "POST", "/SayHello/", `application/soap+xml; action="sayHello"`, strings.NewReader(envelope12("Ada")))
-			assert.Equal(t, "Receiver", decodeFault(t, w).code)
+			code, _ = faultOf(t, w)
+			assert.Equal(t, "Receiver", code)
 		})
 	}
 }
@@ -162,7 +226,7 @@ func TestBackendFailures(t *testing.T) {
 		{"ErrNotEnvelope", "SOAP", answer(200, "text/xml", "<html/>"), gateway.KindBadGateway, "not a SOAP envelope"},
 		{"ErrDTD", "SOAP", answer(200, "text/xml", `<!DOCTYPE x [<!ENTITY e "x">]><x/>`), gateway.KindBadGateway, "not a SOAP envelope"},
 		{"ErrFault", "SOAP", answer(500, "text/xml", soapFault), gateway.KindBadGateway, "answered a SOAP Fault (SOAP-ENV:Server)"},
-		{"ErrWrongElement", "SOAP", answer(200, "text/xml", strings.Replace(soapFault, "Fault", "Other", 2)), gateway.KindBadGateway, "answered Other, not sayHelloResponse"},
+		{"ErrWrongElement", "SOAP", answer(200, "text/xml", strings.Replace(soapFault, "Fault", "Other", 2)), gateway.KindBadGateway, "answered HTTP 200 with Other, not sayHelloResponse"},
 		{"ErrNilGreeting", "SOAP", answer(200, "text/xml", soapResponse(`<greeting xsi:nil="true"/>`)), gateway.KindBadGateway, "greeting is nil"},
 		{"ErrHTTP500NotFault", "SOAP", answer(500, "text/xml", soapResponse(`<greeting>x</greeting>`)), gateway.KindBadGateway, "answered HTTP 500 without a SOAP Fault"},
 		{"ErrSlow", "", func(w http.ResponseWriter, r *http.Request) {
@@ -190,7 +254,7 @@ func TestBackendFailures(t *testing.T) {
 					tc.handler(w, r)
 				}))
 				defer srv.Close()
-				b := k.make(t, op, gateway.UpstreamConfig{URL: srv.URL, Timeout: 200 * time.Millisecond})
+				b := k.make(t, op, migrate.UpstreamConfig{URL: srv.URL, Timeout: 200 * time.Millisecond})
 				start := time.Now()
 				_, err := b.SayHelloContext(t.Context(), ptr("Ada"))
 				assert.Less(t, time.Since(start), time.Second, "a failing call must end within its timeout")
@@ -247,7 +311,7 @@ func TestSOAPBackendTolerance(t *testing.T) {
 		t.Run(tc.desc, func(t *testing.T) {
 			srv := httptest.NewServer(answer(200, "text/xml; charset=utf-8", tc.body))
 			defer srv.Close()
-			b, err := gateway.NewSOAPBackend(op, gateway.UpstreamConfig{URL: srv.URL})
+			b, err := migrate.NewSOAPBackend(op, migrate.UpstreamConfig{URL: srv.URL})
 			require.NoError(t, err)
 			got, err := b.SayHelloContext(t.Context(), ptr("Ada"))
 			require.NoError(t, err)
@@ -270,7 +334,7 @@ func TestSOAPBackendRequest(t *testing.T) {
 		answer(200, "text/xml", soapResponse(`<greeting>ok</greeting>`))(w, r)
 	}))
 	defer srv.Close()
-	b, err := gateway.NewSOAPBackend(op, gateway.UpstreamConfig{URL: srv.URL + "/legacy/hello.php"})
+	b, err := migrate.NewSOAPBackend(op, migrate.UpstreamConfig{URL: srv.URL + "/legacy/hello.php"})
 	require.NoError(t, err)
 	_, err = b.SayHelloContext(t.Context(), ptr(trickyName))
 	require.NoError(t, err)
@@ -305,7 +369,7 @@ func TestUpstreamHeaders(t *testing.T) {
 		answer(200, "application/json", `{"greeting":"hi"}`)(w, r)
 	}))
 	defer srv.Close()
-	b, err := gateway.NewJSONBackend(op, gateway.UpstreamConfig{URL: srv.URL})
+	b, err := migrate.NewJSONBackend(op, migrate.UpstreamConfig{URL: srv.URL})
 	require.NoError(t, err)
 
 	g := newGateway(t, func(c *gateway.Config) { c.Service = b })
@@ -332,7 +396,7 @@ func TestBreaker(t *testing.T) {
 		answer(503, "text/plain", "")(w, r)
 	}))
 	defer srv.Close()
-	b, err := gateway.NewJSONBackend(op, gateway.UpstreamConfig{URL: srv.URL, BreakerFailures: 3, BreakerCooldown: 200 * time.Millisecond})
+	b, err := migrate.NewJSONBackend(op, migrate.UpstreamConfig{URL: srv.URL, BreakerFailures: 3, BreakerCooldown: 200 * time.Millisecond})
 	require.NoError(t, err)
 	for range 3 {
 		_, err := b.SayHelloContext(t.Context(), ptr("Ada"))
@@ -364,7 +428,7 @@ func TestUpstreamMetrics(t *testing.T) {
 	up := upstreamGateway(t, gateway.DefaultTemplate)
 	down := closedURL(t)
 	for _, u := range []string{up.URL, down} {
-		b, err := gateway.NewJSONBackend(op, gateway.UpstreamConfig{URL: u, Registerer: reg, BreakerFailures: 1})
+		b, err := migrate.NewJSONBackend(op, migrate.UpstreamConfig{URL: u, Registerer: reg, BreakerFailures: 1})
 		require.NoError(t, err)
 		for range 2 {
 			_, _ = b.SayHelloContext(t.Context(), ptr("Ada"))

@@ -1,4 +1,4 @@
-package gateway
+package migrate
 
 import (
 	"bytes"
@@ -15,6 +15,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sony/gobreaker/v2"
+
+	"github.com/hellogw/hellogw/gateway"
 )
 
 // Defaults of an UpstreamConfig's zero fields.
@@ -24,6 +26,10 @@ const (
 	DefaultBreakerFailures  = 5
 	DefaultBreakerCooldown  = 10 * time.Second
 )
+
+// headerRequestID is the header the gateway takes a request's id from; it
+// goes upstream with each call, so that one id follows the call through.
+const headerRequestID = "X-Request-Id"
 
 // maxUpstreamBody bounds what is read of an upstream's answer: a greeting
 // is at most a few KiB, so anything near this is not one.
@@ -158,7 +164,7 @@ func orDefault[T int | time.Duration](v, def T) T {
 
 // decodeFunc turns an upstream's HTTP answer into a greeting, or an
 // *Error of KindBadGateway that says what was wrong with it.
-type decodeFunc func(status int, contentType string, body []byte) (string, *Error)
+type decodeFunc func(status int, contentType string, body []byte) (string, *gateway.Error)
 
 // call posts body to the upstream with the given headers (plus the
 // request id as X-Request-Id, and the identity's Authorization) and
@@ -190,12 +196,12 @@ func (u *upstream) call(ctx context.Context, header http.Header, body []byte, de
 	switch {
 	case err == nil:
 	case errors.Is(err, gobreaker.ErrOpenState), errors.Is(err, gobreaker.ErrTooManyRequests):
-		err = errorf(KindUnavailable, "upstream %s is failing: calls to it are paused for up to %s (circuit breaker open)", u.name, u.cooldown)
+		err = errorf(gateway.KindUnavailable, "upstream %s is failing: calls to it are paused for up to %s (circuit breaker open)", u.name, u.cooldown)
 	case errors.Is(err, context.Canceled):
-		err, outcome = errorf(KindBadGateway, "the call to upstream %s was canceled before it answered", u.name), "canceled"
+		err, outcome = errorf(gateway.KindBadGateway, "the call to upstream %s was canceled before it answered", u.name), "canceled"
 	}
 	if err != nil && outcome == "ok" {
-		outcome = asError(err).Kind.String()
+		outcome = gateway.AsError(err).Kind.String()
 	}
 	if u.latency != nil {
 		u.latency.WithLabelValues(u.name, outcome).Observe(time.Since(start).Seconds())
@@ -218,12 +224,12 @@ func (u *upstream) post(ctx context.Context, header http.Header, auth string, bo
 	for attempt := 0; ; attempt++ {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.url, bytes.NewReader(body))
 		if err != nil {
-			return 0, "", nil, errorf(KindInternal, "building the call to upstream %s: %v", u.name, err)
+			return 0, "", nil, errorf(gateway.KindInternal, "building the call to upstream %s: %v", u.name, err)
 		}
 		for k, v := range header {
 			req.Header[k] = v
 		}
-		if id := RequestIDFrom(ctx); id != "" {
+		if id := gateway.RequestIDFrom(ctx); id != "" {
 			req.Header.Set(headerRequestID, id)
 		}
 		if auth != "" {
@@ -242,7 +248,7 @@ func (u *upstream) post(ctx context.Context, header http.Header, auth string, bo
 			return 0, "", nil, u.failed(ctx, err)
 		}
 		if len(answer) > maxUpstreamBody {
-			return 0, "", nil, errorf(KindBadGateway, "upstream %s answered more than %d bytes", u.name, maxUpstreamBody)
+			return 0, "", nil, errorf(gateway.KindBadGateway, "upstream %s answered more than %d bytes", u.name, maxUpstreamBody)
 		}
 		return resp.StatusCode, resp.Header.Get("Content-Type"), answer, nil
 	}
@@ -256,16 +262,16 @@ func (u *upstream) failed(ctx context.Context, err error) error {
 	case errors.Is(ctx.Err(), context.Canceled):
 		return context.Canceled
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return errorf(KindTimeout, "upstream %s did not answer within %s", u.name, u.timeout)
+		return errorf(gateway.KindTimeout, "upstream %s did not answer within %s", u.name, u.timeout)
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
-		return errorf(KindTimeout, "upstream %s did not answer within %s", u.name, u.timeout)
+		return errorf(gateway.KindTimeout, "upstream %s did not answer within %s", u.name, u.timeout)
 	}
 	if op, ok := errors.AsType[*net.OpError](err); ok && op.Op == "dial" {
-		return errorf(KindBadGateway, "upstream %s cannot be reached: %v", u.name, op.Err)
+		return errorf(gateway.KindBadGateway, "upstream %s cannot be reached: %v", u.name, op.Err)
 	}
-	return errorf(KindBadGateway, "upstream %s broke off the call: %v", u.name, unwrapURLError(err))
+	return errorf(gateway.KindBadGateway, "upstream %s broke off the call: %v", u.name, unwrapURLError(err))
 }
 
 // unwrapURLError drops the *url.Error wrapper, which repeats the method and
@@ -278,7 +284,12 @@ func unwrapURLError(err error) error {
 	return err
 }
 
+// errorf is a *gateway.Error with a formatted message.
+func errorf(kind gateway.Kind, format string, args ...any) *gateway.Error {
+	return &gateway.Error{Kind: kind, Message: fmt.Sprintf(format, args...)}
+}
+
 // badAnswer is the *Error for an answer that is not a greeting.
-func (u *upstream) badAnswer(format string, args ...any) *Error {
-	return errorf(KindBadGateway, "upstream %s answered %s", u.name, fmt.Sprintf(format, args...))
+func (u *upstream) badAnswer(format string, args ...any) *gateway.Error {
+	return errorf(gateway.KindBadGateway, "upstream %s answered %s", u.name, fmt.Sprintf(format, args...))
 }

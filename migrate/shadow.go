@@ -1,4 +1,4 @@
-package gateway
+package migrate
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"github.com/go-json-experiment/json"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/hellogw/hellogw/gateway"
 	"github.com/hellogw/hellogw/gen"
 )
 
@@ -48,6 +49,15 @@ type ShadowConfig struct {
 	// Registerer receives hellogw_shadow_total and
 	// hellogw_shadow_dropped_total. Nil means none.
 	Registerer prometheus.Registerer
+	// Observers hear of each comparison's result (the Controller's
+	// mismatch window, the Recorder).
+	Observers []ShadowObserver
+}
+
+// ShadowObserver hears of each shadow comparison: ShadowMatch,
+// ShadowMismatch or ShadowError.
+type ShadowObserver interface {
+	ObserveShadow(result string)
 }
 
 // Shadow answers with its primary and, in the background, asks its
@@ -59,6 +69,7 @@ type Shadow struct {
 	slots              chan struct{} // one per secondary call in flight
 	logNames           bool
 	log                *slog.Logger
+	observers          []ShadowObserver
 
 	total   *prometheus.CounterVec
 	dropped prometheus.Counter
@@ -92,6 +103,7 @@ func NewShadow(primary, secondary gen.Hello_PortType, cfg ShadowConfig) (*Shadow
 		slots:     make(chan struct{}, orDefault(cfg.MaxInFlight, DefaultShadowInFlight)),
 		logNames:  cfg.LogNames,
 		log:       cfg.Logger,
+		observers: cfg.Observers,
 		total: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hellogw_shadow_total",
 			Help: "Shadow comparisons by result: match, mismatch (the greetings differ) or error (the shadow backend failed).",
@@ -150,10 +162,10 @@ func (s *Shadow) SayHelloContext(ctx context.Context, firstName *string) (*strin
 func (s *Shadow) compare(ctx context.Context, name, want string) {
 	defer func() { <-s.slots }()
 	got, err := s.secondary.SayHelloContext(ctx, &name)
-	sample := ShadowSample{Time: time.Now().UTC(), RequestID: RequestIDFrom(ctx), Primary: s.redact(want, name)}
+	sample := ShadowSample{Time: time.Now().UTC(), RequestID: gateway.RequestIDFrom(ctx), Primary: s.redact(want, name)}
 	switch {
 	case err != nil:
-		sample.Result, sample.Error = ShadowError, asError(err).Message // never the name: see Error
+		sample.Result, sample.Error = ShadowError, gateway.AsError(err).Message // never the name: see Error
 	case got == nil:
 		sample.Result, sample.Error = ShadowError, "the shadow returned no greeting"
 	case *got == want:
@@ -163,6 +175,9 @@ func (s *Shadow) compare(ctx context.Context, name, want string) {
 	}
 	s.total.WithLabelValues(sample.Result).Inc()
 	s.counts[sample.Result].Add(1)
+	for _, o := range s.observers {
+		o.ObserveShadow(sample.Result)
+	}
 	if sample.Result == ShadowMatch {
 		return
 	}
@@ -196,7 +211,7 @@ func (s *Shadow) redact(greeting, name string) string {
 	if s.logNames {
 		return greeting
 	}
-	return strings.ReplaceAll(greeting, name, placeholder)
+	return strings.ReplaceAll(greeting, name, gateway.Placeholder)
 }
 
 // Wait blocks until the secondary calls in flight have ended, each bounded
@@ -234,7 +249,7 @@ func (s *Shadow) ServeAdmin(c *gin.Context) {
 	s.mu.Unlock()
 	body, err := json.Marshal(r, json.Deterministic(true))
 	if err != nil {
-		writeProblem(c, errorf(KindInternal, "internal error"))
+		gateway.WriteProblem(c, errorf(gateway.KindInternal, "internal error"))
 		return
 	}
 	c.Header("Cache-Control", "no-store")

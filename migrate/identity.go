@@ -1,4 +1,4 @@
-package gateway
+package migrate
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"golang.org/x/sync/singleflight"
+
+	"github.com/hellogw/hellogw/gateway"
 )
 
 // Kinds of UpstreamIdentity: what a backend presents to its upstream so
@@ -55,19 +57,20 @@ func (id *UpstreamIdentity) authorization(ctx context.Context) (value string, re
 	default:
 		return "", nil, nil
 	}
-	p, known := PrincipalFrom(ctx)
-	if !known || p.Method == MethodNone || p.Method == MethodBearer {
+	call, _ := gateway.CallFrom(ctx)
+	p, known := call.Principal, call.Authenticated
+	if !known || p.Method == gateway.MethodNone || p.Method == gateway.MethodBearer {
 		// The caller's own token, never a minted one that might be wider
 		// than it.
-		if scheme, token, _ := strings.Cut(AuthorizationFrom(ctx), " "); strings.EqualFold(scheme, "Bearer") && token != "" {
+		if scheme, token, _ := strings.Cut(gateway.AuthorizationFrom(ctx), " "); strings.EqualFold(scheme, "Bearer") && token != "" {
 			return "Bearer " + strings.TrimSpace(token), nil, nil
 		}
-		if p.Method == MethodBearer {
+		if p.Method == gateway.MethodBearer {
 			return "", nil, nil
 		}
 	}
 	client := id.MintFor
-	if known && p.Method != MethodNone {
+	if known && p.Method != gateway.MethodNone {
 		client = p.ClientID
 	}
 	if id.Tokens == nil || client == "" {
@@ -75,7 +78,7 @@ func (id *UpstreamIdentity) authorization(ctx context.Context) (value string, re
 	}
 	token, err := id.Tokens.token(ctx, client)
 	if err != nil {
-		return "", nil, errorf(KindInternal, "no token of client %s to present upstream: %v", client, err)
+		return "", nil, errorf(gateway.KindInternal, "no token of client %s to present upstream: %v", client, err)
 	}
 	return "Bearer " + token, func() { id.Tokens.forget(client, token) }, nil
 }

@@ -1,0 +1,534 @@
+package migrate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/hellogw/hellogw/gen"
+)
+
+// Defaults of a ControllerConfig's zero fields.
+const (
+	DefaultWindow   = 2 * time.Minute
+	DefaultMinCalls = 20
+	DefaultPoll     = time.Second
+)
+
+// ControllerConfig configures a Controller. The json names are the report's.
+type ControllerConfig struct {
+	// Node names this node in the history.
+	Node string `json:"node"`
+	// Weight is the weight stored the first time a store is used: later
+	// the store's weight stands, whatever the config says.
+	Weight int `json:"-"`
+	// Window is the span of the sliding window of the next backend's
+	// calls and shadow comparisons. Zero means DefaultWindow.
+	Window time.Duration `json:"window,format:units"`
+	// MinCalls is how many calls (or comparisons) the window must hold
+	// before a rate is judged. Zero means DefaultMinCalls.
+	MinCalls int `json:"min_calls"`
+	// MaxErrorRate is the share of the next backend's calls in the window
+	// that may fail (Failed); above it the migration rolls back. Zero
+	// turns the check off.
+	MaxErrorRate float64 `json:"max_error_rate"`
+	// MaxMismatchRate is the share of shadow comparisons in the window
+	// that may differ; above it the migration rolls back. Zero turns the
+	// check off.
+	MaxMismatchRate float64 `json:"max_mismatch_rate"`
+	// RampSteps are the weights of a ramp, rising; none means no ramp.
+	RampSteps []int `json:"ramp_steps"`
+	// RampPause is how long a ramp stays at each step, at least.
+	RampPause time.Duration `json:"ramp_pause,format:units"`
+	// Poll is how often the store's state is read. Zero means DefaultPoll.
+	Poll time.Duration `json:"poll,format:units"`
+	// Logger hears of every change of the state. Nil discards.
+	Logger *slog.Logger `json:"-"`
+	// Registerer receives the hellogw_migration_* metrics. Nil means none.
+	Registerer prometheus.Registerer `json:"-"`
+	// Observers hear of every call of the split too (the Recorder).
+	Observers []CallObserver `json:"-"`
+}
+
+// Errors of the Controller's changes; others are the store's.
+var (
+	ErrInvalidWeight = errors.New("the weight must be from 0 to 100")
+	ErrNoRamp        = errors.New("no ramp is configured: set migration.ramp.steps")
+	ErrRunning       = errors.New("the migration is running: there is nothing to resume")
+	ErrRolledBack    = errors.New("the migration is rolled back: resume it, or set a weight")
+)
+
+// Reasons of an automatic rollback, as in hellogw_migration_rollbacks_total.
+const (
+	ReasonErrorRate    = "error_rate"
+	ReasonMismatchRate = "mismatch_rate"
+	reasonAPI          = "api"
+)
+
+// Controller keeps a Split's weight as the store says, on every node: it
+// reads the store's state every poll, changes it (compare-and-set) on
+// request, advances a ramp while the next backend is healthy, and rolls
+// the migration back when the next backend's error rate or the shadow's
+// mismatch rate over its window passes the threshold.
+//
+// The window is this node's: every node judges what it sees, and the
+// first to find a rate too high rolls back for all.
+type Controller struct {
+	store *Store
+	split *Split
+	cfg   ControllerConfig
+	log   *slog.Logger
+	win   *window
+	alarm chan struct{} // a rate may be over its threshold: check now
+	// held keeps the split at weight 0 after a rollback this node could
+	// not record yet (the store unreachable), whatever the store said last.
+	held atomic.Bool
+
+	mu    sync.Mutex
+	state State // the newest known
+
+	weight    prometheus.Gauge
+	calls     *prometheus.CounterVec
+	duration  *prometheus.HistogramVec
+	rollbacks *prometheus.CounterVec
+	// The series of each side (sideIndex) and outcome, resolved once:
+	// looking labels up is most of a counter's cost.
+	callsBy    [2][outcomes]prometheus.Counter
+	durationBy [2]prometheus.Observer
+}
+
+// The outcomes of a call, as hellogw_migration_calls_total's outcome.
+const (
+	outcomeOK       = iota // answered
+	outcomeError           // the backend failed (Failed)
+	outcomeRejected        // the caller's mistake
+	outcomes
+)
+
+var outcomeNames = [outcomes]string{"ok", "error", "rejected"}
+
+// sideIndex is 0 for SideCurrent, 1 for SideNext.
+func sideIndex(side string) int {
+	if side == SideNext {
+		return 1
+	}
+	return 0
+}
+
+var (
+	_ CallObserver   = (*Controller)(nil)
+	_ ShadowObserver = (*Controller)(nil)
+)
+
+// NewController returns a Controller on store of a Split of current and
+// next (Controller.Split). It stores the config's weight unless the store
+// holds a state already, and sets the split to the stored weight. Call Run
+// to follow the store.
+func NewController(ctx context.Context, store *Store, current, next gen.Hello_PortType, cfg ControllerConfig) (*Controller, error) {
+	if cfg.Window <= 0 {
+		cfg.Window = DefaultWindow
+	}
+	if cfg.MinCalls <= 0 {
+		cfg.MinCalls = DefaultMinCalls
+	}
+	if cfg.Poll <= 0 {
+		cfg.Poll = DefaultPoll
+	}
+	if cfg.Weight < 0 || cfg.Weight > 100 {
+		return nil, ErrInvalidWeight
+	}
+	for i, w := range cfg.RampSteps {
+		if w < 1 || w > 100 || i > 0 && w <= cfg.RampSteps[i-1] {
+			return nil, fmt.Errorf("ramp steps %v: each must be from 1 to 100, and above the one before", cfg.RampSteps)
+		}
+	}
+	c := &Controller{
+		store: store, cfg: cfg, log: cfg.Logger,
+		win:   newWindow(cfg.Window),
+		alarm: make(chan struct{}, 1),
+		weight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "hellogw_migration_weight",
+			Help: "The share of callers, in percent, that the migration's next backend answers.",
+		}),
+		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hellogw_migration_calls_total",
+			Help: "Calls of the migration's backends by side (current, next) and outcome: ok, error (the backend failed) or rejected (the caller's mistake).",
+		}, []string{"side", "outcome"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "hellogw_migration_call_duration_seconds",
+			Help:    "How long the migration's backends took to answer, by side.",
+			Buckets: prometheus.ExponentialBuckets(0.00005, 2.5, 14),
+		}, []string{"side"}),
+		rollbacks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hellogw_migration_rollbacks_total",
+			Help: "Rollbacks this node recorded, by reason: error_rate and mismatch_rate (automatic), api (requested).",
+		}, []string{"reason"}),
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	c.split = NewSplit(current, next, append([]CallObserver{c}, cfg.Observers...)...)
+	for _, side := range []string{SideCurrent, SideNext} {
+		for o, name := range outcomeNames {
+			c.callsBy[sideIndex(side)][o] = c.calls.WithLabelValues(side, name) // present from the start, at 0
+		}
+		c.durationBy[sideIndex(side)] = c.duration.WithLabelValues(side)
+	}
+	for _, r := range []string{ReasonErrorRate, ReasonMismatchRate, reasonAPI} {
+		c.rollbacks.WithLabelValues(r)
+	}
+	if cfg.Registerer != nil {
+		for _, m := range []prometheus.Collector{c.weight, c.calls, c.duration, c.rollbacks} {
+			if err := cfg.Registerer.Register(m); err != nil {
+				return nil, err
+			}
+		}
+	}
+	st, err := store.Init(ctx, State{Weight: cfg.Weight, Status: Running, RampStep: NoStep, Reason: "migration.weight"},
+		Event{Node: cfg.Node, Actor: ActorConfig, Action: ActionSet, To: cfg.Weight, Reason: "migration.weight"})
+	if err != nil {
+		return nil, err
+	}
+	c.apply(st)
+	return c, nil
+}
+
+// Run follows the store until ctx ends: every poll it reads the state and
+// sets the split's weight, checks the window and advances a ramp. A rate
+// found over its threshold between polls is acted on at once. Failures to
+// reach the store are logged; the weight stays as last read.
+func (c *Controller) Run(ctx context.Context) {
+	tick := time.NewTicker(c.cfg.Poll)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-c.alarm:
+			c.check(ctx)
+		case <-tick.C:
+			c.check(ctx)
+			if err := c.refresh(ctx); err != nil {
+				c.log.ErrorContext(ctx, "migration: reading the state", "err", err)
+				continue
+			}
+			c.advance(ctx)
+		}
+	}
+}
+
+// Split returns the split whose weight c keeps: the service to serve.
+func (c *Controller) Split() *Split { return c.split }
+
+// State returns the newest state this node knows.
+func (c *Controller) State() State {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state
+}
+
+// Window returns what this node's window holds now.
+func (c *Controller) Window() Counts { return c.win.sum(time.Now()) }
+
+// Config returns the controller's settings, defaults filled in.
+func (c *Controller) Config() ControllerConfig { return c.cfg }
+
+// History returns the changes at or after since, newest first, at most limit.
+func (c *Controller) History(ctx context.Context, since time.Time, limit int) ([]Event, error) {
+	return c.store.Events(ctx, since, limit)
+}
+
+// ObserveCall implements CallObserver: the metrics of every call, and the
+// window of the next backend's.
+func (c *Controller) ObserveCall(_ context.Context, side string, elapsed time.Duration, err error) {
+	outcome := outcomeOK
+	switch {
+	case Failed(err):
+		outcome = outcomeError
+	case err != nil:
+		outcome = outcomeRejected
+	}
+	i := sideIndex(side)
+	c.callsBy[i][outcome].Inc()
+	c.durationBy[i].Observe(elapsed.Seconds())
+	if side != SideNext || outcome == outcomeRejected {
+		return
+	}
+	o := Counts{Calls: 1}
+	if outcome == outcomeError {
+		o.Errors = 1
+	}
+	c.win.add(time.Now(), o)
+	if o.Errors != 0 {
+		c.raise()
+	}
+}
+
+// ObserveShadow counts a shadow comparison of the next backend's greeting
+// (ShadowMatch, ShadowMismatch or ShadowError) in the window: mismatches
+// against the mismatch rate; errors are the error rate's, not counted here.
+func (c *Controller) ObserveShadow(result string) {
+	switch result {
+	case ShadowMatch:
+		c.win.add(time.Now(), Counts{Comparisons: 1})
+	case ShadowMismatch:
+		c.win.add(time.Now(), Counts{Comparisons: 1, Mismatches: 1})
+		c.raise()
+	}
+}
+
+// raise asks Run to check the window now, without waiting for it.
+func (c *Controller) raise() {
+	select {
+	case c.alarm <- struct{}{}:
+	default:
+	}
+}
+
+// verdict returns why counts call for a rollback, and the metric's reason,
+// or "" when they do not.
+func (c *Controller) verdict(w Counts) (why, reason string) {
+	if limit := c.cfg.MaxErrorRate; limit > 0 && w.Calls >= int64(c.cfg.MinCalls) {
+		if rate := float64(w.Errors) / float64(w.Calls); rate > limit {
+			return fmt.Sprintf("error rate %.2f > %.2f over %v (%d of %d calls)", rate, limit, c.cfg.Window, w.Errors, w.Calls), ReasonErrorRate
+		}
+	}
+	if limit := c.cfg.MaxMismatchRate; limit > 0 && w.Comparisons >= int64(c.cfg.MinCalls) {
+		if rate := float64(w.Mismatches) / float64(w.Comparisons); rate > limit {
+			return fmt.Sprintf("mismatch rate %.2f > %.2f over %v (%d of %d comparisons)", rate, limit, c.cfg.Window, w.Mismatches, w.Comparisons), ReasonMismatchRate
+		}
+	}
+	return "", ""
+}
+
+// check rolls the migration back if the window calls for it while the
+// next backend has callers. The split sends no one to it from that
+// moment, before the store has the news.
+func (c *Controller) check(ctx context.Context) {
+	why, reason := c.verdict(c.win.sum(time.Now()))
+	if st := c.State(); why == "" || st.Weight == 0 || st.Status == RolledBack {
+		return
+	}
+	c.held.Store(true)
+	c.split.SetWeight(0)
+	recorded, err := c.rollback(ctx, ActorRollback, why)
+	if err != nil {
+		// The window still holds what it found: the next check tries
+		// again, and the split stays at 0 meanwhile.
+		c.log.ErrorContext(ctx, "migration: recording a rollback", "reason", why, "err", err)
+		return
+	}
+	c.held.Store(false)
+	c.win.reset()
+	if recorded {
+		c.rollbacks.WithLabelValues(reason).Inc()
+		c.log.WarnContext(ctx, "migration rolled back", "reason", why, "node", c.cfg.Node)
+	}
+}
+
+// rollback sets the weight to 0 and the state to rolled back, unless it is
+// so already (another node came first); recorded says whether this call
+// made the change.
+func (c *Controller) rollback(ctx context.Context, actor, reason string) (recorded bool, err error) {
+	_, err = c.change(ctx, func(st State) (State, *Event, error) {
+		recorded = false // decided again after a conflict
+		if st.Status == RolledBack {
+			return st, nil, nil
+		}
+		next := st
+		next.Weight, next.Status, next.NextStepAt, next.Reason = 0, RolledBack, time.Time{}, reason
+		if st.Weight > 0 {
+			next.ResumeWeight = st.Weight
+		}
+		recorded = true
+		return next, &Event{Actor: actor, Action: ActionRollback, From: st.Weight, To: 0, Reason: reason}, nil
+	})
+	return recorded, err
+}
+
+// change applies decide to the stored state and stores what it returns,
+// with its event, by compare-and-set: when another node changed the state
+// meanwhile, decide runs again on the newer state. A nil event means no
+// change. The state stored, or found, is applied here at once.
+func (c *Controller) change(ctx context.Context, decide func(st State) (State, *Event, error)) (State, error) {
+	for {
+		st, err := c.store.State(ctx)
+		if err != nil {
+			return State{}, err
+		}
+		next, ev, err := decide(st)
+		if err != nil || ev == nil {
+			c.apply(st)
+			return st, err
+		}
+		ev.Node = c.cfg.Node
+		stored, err := c.store.Change(ctx, st.Version, next, *ev)
+		if errors.Is(err, ErrConflict) {
+			continue // decide again on what the other node stored
+		} else if err != nil {
+			return State{}, err
+		}
+		c.apply(stored)
+		c.log.InfoContext(ctx, "migration "+ev.Action, "actor", ev.Actor, "from_weight", ev.From, "to_weight", ev.To,
+			"state", stored.Status, "reason", ev.Reason)
+		return stored, nil
+	}
+}
+
+// refresh reads the stored state and applies it.
+func (c *Controller) refresh(ctx context.Context) error {
+	st, err := c.store.State(ctx)
+	if err != nil {
+		return err
+	}
+	c.apply(st)
+	return nil
+}
+
+// apply makes st this node's state, unless it knows a newer one.
+func (c *Controller) apply(st State) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st.Version < c.state.Version {
+		return
+	}
+	c.state = st
+	if c.held.Load() {
+		return
+	}
+	c.split.SetWeight(st.Weight)
+	c.weight.Set(float64(st.Weight))
+}
+
+// rampDue reports whether st's ramp may advance at now.
+func (c *Controller) rampDue(st State, now time.Time) bool {
+	return st.Status == Running && st.RampStep >= 0 && st.RampStep < len(c.cfg.RampSteps)-1 &&
+		!st.NextStepAt.IsZero() && !now.Before(st.NextStepAt)
+}
+
+// advance moves a running ramp whose pause has passed to its next step,
+// while this node's window calls for no rollback.
+func (c *Controller) advance(ctx context.Context) {
+	if !c.rampDue(c.State(), time.Now()) {
+		return
+	}
+	w := c.win.sum(time.Now())
+	if why, _ := c.verdict(w); why != "" {
+		return // check rolls back
+	}
+	_, err := c.change(ctx, func(st State) (State, *Event, error) {
+		now := time.Now()
+		if !c.rampDue(st, now) {
+			return st, nil, nil // another node advanced it, or someone paused it
+		}
+		next := st
+		next.RampStep++
+		next.Weight = c.cfg.RampSteps[next.RampStep]
+		next.NextStepAt = time.Time{}
+		if next.RampStep < len(c.cfg.RampSteps)-1 {
+			next.NextStepAt = now.Add(c.cfg.RampPause)
+		}
+		next.Reason = fmt.Sprintf("ramp step %d of %d after %v; the window of %s: %d calls, %d errors, %d comparisons, %d mismatches",
+			next.RampStep+1, len(c.cfg.RampSteps), c.cfg.RampPause, c.cfg.Node, w.Calls, w.Errors, w.Comparisons, w.Mismatches)
+		return next, &Event{Actor: ActorRamp, Action: ActionStep, From: st.Weight, To: next.Weight, Reason: next.Reason}, nil
+	})
+	if err != nil {
+		c.log.ErrorContext(ctx, "migration: advancing the ramp", "err", err)
+	}
+}
+
+// SetWeight sets the weight; it ends a ramp, and a pause or rollback:
+// the migration runs at that weight.
+func (c *Controller) SetWeight(ctx context.Context, weight int, reason string) (State, error) {
+	if weight < 0 || weight > 100 {
+		return State{}, ErrInvalidWeight
+	}
+	return c.change(ctx, func(st State) (State, *Event, error) {
+		next := st
+		next.Weight, next.Status, next.RampStep, next.NextStepAt, next.Reason = weight, Running, NoStep, time.Time{}, reason
+		return next, &Event{Actor: ActorAPI, Action: ActionSet, From: st.Weight, To: weight, Reason: reason}, nil
+	})
+}
+
+// Pause holds a ramp at its step; the weight stands, and so does the
+// automatic rollback. Pausing a paused migration changes nothing; a
+// rolled-back one is ErrRolledBack.
+func (c *Controller) Pause(ctx context.Context, reason string) (State, error) {
+	return c.change(ctx, func(st State) (State, *Event, error) {
+		switch st.Status {
+		case Paused:
+			return st, nil, nil
+		case RolledBack:
+			return st, nil, ErrRolledBack
+		}
+		next := st
+		next.Status, next.NextStepAt, next.Reason = Paused, time.Time{}, reason
+		return next, &Event{Actor: ActorAPI, Action: ActionPause, From: st.Weight, To: st.Weight, Reason: reason}, nil
+	})
+}
+
+// Resume runs a paused or rolled-back migration again, at weight if it is
+// not nil, else at the weight it had: a paused one's, or the weight before
+// the rollback. A ramp goes on from its step, its pause counted from now,
+// unless weight is given. A running migration is ErrRunning.
+func (c *Controller) Resume(ctx context.Context, weight *int, reason string) (State, error) {
+	if weight != nil && (*weight < 0 || *weight > 100) {
+		return State{}, ErrInvalidWeight
+	}
+	return c.change(ctx, func(st State) (State, *Event, error) {
+		if st.Status == Running {
+			return st, nil, ErrRunning
+		}
+		next := st
+		next.Status, next.Reason = Running, reason
+		if st.Status == RolledBack {
+			next.Weight = st.ResumeWeight
+		}
+		switch {
+		case weight != nil:
+			next.Weight, next.RampStep, next.NextStepAt = *weight, NoStep, time.Time{}
+		case st.RampStep >= 0 && st.RampStep < len(c.cfg.RampSteps)-1:
+			next.NextStepAt = time.Now().Add(c.cfg.RampPause)
+		}
+		return next, &Event{Actor: ActorAPI, Action: ActionResume, From: st.Weight, To: next.Weight, Reason: reason}, nil
+	})
+}
+
+// Rollback sends every caller to the current backend (weight 0) until a
+// resume. Rolling back a rolled-back migration changes nothing.
+func (c *Controller) Rollback(ctx context.Context, reason string) (State, error) {
+	recorded, err := c.rollback(ctx, ActorAPI, reason)
+	if err != nil {
+		return State{}, err
+	}
+	if recorded {
+		c.rollbacks.WithLabelValues(reasonAPI).Inc()
+		c.win.reset()
+	}
+	return c.State(), nil
+}
+
+// Ramp starts the ramp at its first step, running: each step lasts at
+// least the ramp's pause, and the next comes only while this node's window
+// calls for no rollback. Without steps it is ErrNoRamp.
+func (c *Controller) Ramp(ctx context.Context, reason string) (State, error) {
+	steps := c.cfg.RampSteps
+	if len(steps) == 0 {
+		return State{}, ErrNoRamp
+	}
+	return c.change(ctx, func(st State) (State, *Event, error) {
+		next := st
+		next.Weight, next.Status, next.RampStep, next.NextStepAt, next.Reason = steps[0], Running, 0, time.Time{}, reason
+		if len(steps) > 1 {
+			next.NextStepAt = time.Now().Add(c.cfg.RampPause)
+		}
+		return next, &Event{Actor: ActorAPI, Action: ActionRamp, From: st.Weight, To: steps[0],
+			Reason: fmt.Sprintf("%s (steps %v, %v each)", reason, steps, c.cfg.RampPause)}, nil
+	})
+}

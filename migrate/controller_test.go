@@ -1,0 +1,429 @@
+package migrate_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/hellogw/hellogw/gen"
+	"github.com/hellogw/hellogw/migrate"
+	"github.com/hellogw/hellogw/wsdl"
+)
+
+// upstream is a real HTTP JSON API answering "next NAME" (or another word
+// than next, once said), or failing with HTTP 500 while failing is set.
+type upstream struct {
+	failing atomic.Bool
+	word    atomic.Pointer[string]
+	backend gen.Hello_PortType
+}
+
+func newUpstream(t *testing.T) *upstream {
+	t.Helper()
+	u := &upstream{}
+	u.word.Store(new("next"))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u.failing.Load() {
+			http.Error(w, "down", http.StatusInternalServerError)
+			return
+		}
+		var req struct {
+			FirstName string `json:"firstName"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]string{"greeting": *u.word.Load() + " " + req.FirstName})
+	}))
+	t.Cleanup(srv.Close)
+	binding, err := wsdl.Parse(wsdl.Document())
+	require.NoError(t, err)
+	op, err := binding.SoleOperation()
+	require.NoError(t, err)
+	u.backend, err = migrate.NewJSONBackend(op, migrate.UpstreamConfig{URL: srv.URL, Timeout: time.Second})
+	require.NoError(t, err)
+	return u
+}
+
+// node is one gateway node's migration: its split and its controller,
+// running until the test ends (or stop).
+type node struct {
+	split *migrate.Split
+	ctrl  *migrate.Controller
+	reg   *prometheus.Registry
+	stop  func()
+}
+
+func startNode(t *testing.T, open database, next gen.Hello_PortType, cfg migrate.ControllerConfig) *node {
+	t.Helper()
+	store := mustOpenStore(t, open)
+	current, _ := newCores(t)
+	n := &node{reg: prometheus.NewRegistry()}
+	if cfg.Node == "" {
+		cfg.Node = t.Name()
+	}
+	if cfg.Poll == 0 {
+		cfg.Poll = 200 * time.Millisecond
+	}
+	cfg.Registerer = n.reg
+	var err error
+	n.ctrl, err = migrate.NewController(context.Background(), store, current, next, cfg)
+	require.NoError(t, err)
+	n.split = n.ctrl.Split()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); n.ctrl.Run(ctx) }()
+	n.stop = sync.OnceFunc(func() { cancel(); <-done })
+	t.Cleanup(n.stop)
+	return n
+}
+
+// eventually waits up to within for cond, polling.
+func eventually(t *testing.T, within time.Duration, cond func() bool, msg string, args ...any) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for !cond() {
+		if time.Since(start) > within {
+			t.Fatalf("not within %v: "+msg, append([]any{within}, args...)...)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return time.Since(start)
+}
+
+// TestControllerNodesAgree: two nodes on one PostgreSQL database; a weight
+// set at one is the other's within two seconds, and a node that restarts
+// (with another weight in its config) keeps it.
+func TestControllerNodesAgree(t *testing.T) {
+	open := postgresSchema(t)
+	_, next := newCores(t)
+	cfg := migrate.ControllerConfig{Weight: 5, Poll: time.Second}
+	a := startNode(t, open, next, withNode(cfg, "a"))
+	b := startNode(t, open, next, withNode(cfg, "b"))
+	assert.Equal(t, 5, b.split.Weight())
+
+	st, err := a.ctrl.SetWeight(t.Context(), 40, "test")
+	require.NoError(t, err)
+	assert.Equal(t, 40, st.Weight)
+	assert.Equal(t, 40, a.split.Weight(), "the node that changed it applies it at once")
+	took := eventually(t, 2*time.Second, func() bool { return b.split.Weight() == 40 }, "b's weight is %d", b.split.Weight())
+	t.Logf("b had the weight after %v", took)
+	assert.Equal(t, 40.0, metric(t, b.reg, "hellogw_migration_weight"))
+
+	b.stop()
+	cfg.Weight = 70
+	b = startNode(t, open, next, withNode(cfg, "b"))
+	assert.Equal(t, 40, b.split.Weight(), "after a restart, the stored weight, not the config's")
+
+	events, err := b.ctrl.History(t.Context(), time.Time{}, 10)
+	require.NoError(t, err)
+	require.Len(t, events, 2)
+	assert.Equal(t, migrate.Event{ID: events[0].ID, At: events[0].At, Node: "a", Actor: migrate.ActorAPI, Action: migrate.ActionSet, From: 5, To: 40, Reason: "test"}, events[0])
+	assert.Equal(t, migrate.ActorConfig, events[1].Actor)
+}
+
+func TestControllerRestartSQLite(t *testing.T) {
+	open := sqliteFile(t)
+	_, next := newCores(t)
+	n := startNode(t, open, next, migrate.ControllerConfig{Weight: 0})
+	_, err := n.ctrl.SetWeight(t.Context(), 25, "test")
+	require.NoError(t, err)
+	n.stop()
+	n = startNode(t, open, next, migrate.ControllerConfig{Weight: 90})
+	assert.Equal(t, 25, n.split.Weight())
+	assert.Equal(t, 25, n.ctrl.State().Weight)
+}
+
+func withNode(cfg migrate.ControllerConfig, name string) migrate.ControllerConfig {
+	cfg.Node = name
+	return cfg
+}
+
+// metric returns the value of the series of name with the given label
+// values (name=value pairs), from a counter or gauge of reg.
+func metric(t *testing.T, reg *prometheus.Registry, name string, labels ...string) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	require.NoError(t, err)
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+	series:
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				for _, want := range labels {
+					k, v, _ := strings.Cut(want, "=")
+					if l.GetName() == k && l.GetValue() != v {
+						continue series
+					}
+				}
+			}
+			if m.GetCounter() != nil {
+				return m.GetCounter().GetValue()
+			}
+			return m.GetGauge().GetValue()
+		}
+	}
+	t.Fatalf("no metric %s%v", name, labels)
+	return 0
+}
+
+// budget is the most errors a node's clients may see before its window
+// calls for a rollback, after ok good calls of the next backend in the
+// window: the first count of errors e that makes both e+ok >= minCalls
+// and e/(e+ok) > rate.
+func budget(ok, minCalls int, rate float64) int {
+	e := 0
+	for e+ok < minCalls || float64(e)/float64(e+ok) <= rate {
+		e++
+	}
+	return e
+}
+
+// TestControllerRollbackOnErrors: two nodes on one PostgreSQL database
+// send a share of their callers to a real upstream, which starts failing.
+// Both nodes are at weight 0 within the window, their clients saw no more
+// errors than the window lets through, and the history holds one rollback
+// with its reason.
+func TestControllerRollbackOnErrors(t *testing.T) {
+	up := newUpstream(t)
+	testRollback(t, rollbackCase{
+		cfg: migrate.ControllerConfig{Weight: 50, Window: 4 * time.Second, MinCalls: 10, MaxErrorRate: 0.25, Poll: time.Second},
+		up:  up,
+		// A client sees an error for each failed call of the next side.
+		good:   func(greeting string, err error) bool { return err == nil && greeting == "next x" },
+		bad:    func(_ string, err error) bool { return err != nil },
+		breaks: func() { up.failing.Store(true) },
+		reason: `^error rate \d\.\d\d > 0\.25 over 4s \(\d+ of \d+ calls\)$`,
+		metric: migrate.ReasonErrorRate,
+	})
+}
+
+// TestControllerRollbackOnMismatches: the same with the shadow: the next
+// backend, shadowing the split, agrees with the current one, then starts
+// answering wrong greetings (no errors). The mismatches roll the
+// migration back; the wrong greetings clients got from the next side are
+// within the window's budget of mismatches.
+func TestControllerRollbackOnMismatches(t *testing.T) {
+	up := newUpstream(t)
+	up.word.Store(new("current"))
+	testRollback(t, rollbackCase{
+		cfg: migrate.ControllerConfig{Weight: 30, Window: 4 * time.Second, MinCalls: 10, MaxErrorRate: 0.25,
+			MaxMismatchRate: 0.2, Poll: time.Second},
+		up:     up,
+		shadow: true,
+		good:   func(greeting string, err error) bool { return err == nil && greeting == "current x" },
+		bad:    func(greeting string, err error) bool { return err != nil || greeting == "wrong x" },
+		breaks: func() { up.word.Store(new("wrong")) },
+		reason: `^mismatch rate \d\.\d\d > 0\.20 over 4s \(\d+ of \d+ comparisons\)$`,
+		metric: migrate.ReasonMismatchRate,
+	})
+}
+
+type rollbackCase struct {
+	cfg       migrate.ControllerConfig
+	up        *upstream
+	shadow    bool                                  // serve a Shadow of the split and up
+	good, bad func(greeting string, err error) bool // what a client got
+	breaks    func()                                // the next backend starts misbehaving
+	reason    string                                // the history's reason, a regexp
+	metric    string                                // hellogw_migration_rollbacks_total's reason
+}
+
+func testRollback(t *testing.T, tc rollbackCase) {
+	open := postgresSchema(t)
+	nodes := []*node{startNode(t, open, tc.up.backend, withNode(tc.cfg, "a")), startNode(t, open, tc.up.backend, withNode(tc.cfg, "b"))}
+	services := make([]gen.Hello_PortType, len(nodes))
+	for i, n := range nodes {
+		services[i] = n.split
+		if tc.shadow {
+			shadow, err := migrate.NewShadow(n.split, tc.up.backend, migrate.ShadowConfig{Observers: []migrate.ShadowObserver{n.ctrl}})
+			require.NoError(t, err)
+			t.Cleanup(shadow.Wait)
+			services[i] = shadow
+		}
+	}
+
+	// Each node's clients: one at a time, a new caller each call.
+	type tally struct{ good, bad atomic.Int64 }
+	tallies := make([]tally, len(nodes))
+	ctx, cancel := context.WithCancel(t.Context())
+	var wg sync.WaitGroup
+	for i, svc := range services {
+		wg.Go(func() {
+			for call := 0; ctx.Err() == nil; call++ {
+				greeting, err := svc.SayHelloContext(callerCtx(2*(call%5000), 0), new("x"))
+				var g string
+				if greeting != nil {
+					g = *greeting
+				}
+				switch {
+				case tc.bad(g, err):
+					tallies[i].bad.Add(1)
+				case tc.good(g, err):
+					tallies[i].good.Add(1)
+				}
+				time.Sleep(2 * time.Millisecond)
+			}
+		})
+	}
+	defer func() { cancel(); wg.Wait() }()
+	eventually(t, 5*time.Second, func() bool { return tallies[0].good.Load() >= 5 && tallies[1].good.Load() >= 5 }, "the backends answer")
+
+	goodBefore := []int64{tallies[0].good.Load(), tallies[1].good.Load()}
+	tc.breaks()
+	took := eventually(t, tc.cfg.Window, func() bool { return nodes[0].split.Weight() == 0 && nodes[1].split.Weight() == 0 },
+		"weights %d and %d", nodes[0].split.Weight(), nodes[1].split.Weight())
+	t.Logf("both nodes at weight 0 %v after the next backend began misbehaving", took)
+	time.Sleep(300 * time.Millisecond) // calls after the rollback: none may be bad
+	cancel()
+	wg.Wait()
+
+	for i, n := range nodes {
+		// The window holds at most the good calls made before the
+		// trouble began (goodBefore bounds them) and the bad ones since.
+		limit := budget(int(goodBefore[i]), tc.cfg.MinCalls, max(tc.cfg.MaxErrorRate, tc.cfg.MaxMismatchRate)) + 2 // +2: calls in flight as the rollback is decided
+		bad := tallies[i].bad.Load()
+		t.Logf("node %d: %d bad answers seen by clients, %d good before; budget %d", i, bad, goodBefore[i], limit)
+		assert.LessOrEqual(t, bad, int64(limit), "node %d", i)
+		st := n.ctrl.State()
+		assert.Equal(t, migrate.RolledBack, st.Status)
+		assert.Equal(t, tc.cfg.Weight, st.ResumeWeight)
+	}
+	events, err := nodes[0].ctrl.History(t.Context(), time.Time{}, 10)
+	require.NoError(t, err)
+	require.Len(t, events, 2, "the config's, and one rollback: %+v", events)
+	rb := events[0]
+	assert.Equal(t, migrate.ActorRollback, rb.Actor)
+	assert.Equal(t, migrate.ActionRollback, rb.Action)
+	assert.Equal(t, tc.cfg.Weight, rb.From)
+	assert.Equal(t, 0, rb.To)
+	assert.Regexp(t, tc.reason, rb.Reason)
+	rollbacks := metric(t, nodes[0].reg, "hellogw_migration_rollbacks_total", "reason="+tc.metric) +
+		metric(t, nodes[1].reg, "hellogw_migration_rollbacks_total", "reason="+tc.metric)
+	assert.Equal(t, 1.0, rollbacks, "one rollback, counted by the node that recorded it")
+
+	// Resuming is deliberate: the weight before the rollback comes back
+	// only when asked.
+	st, err := nodes[1].ctrl.Resume(t.Context(), nil, "fixed")
+	require.NoError(t, err)
+	assert.Equal(t, tc.cfg.Weight, st.Weight)
+	assert.Equal(t, migrate.Running, st.Status)
+}
+
+// TestControllerRamp: a ramp advances step by step while the next backend
+// is healthy, holds while paused, and a failing backend rolls it back
+// and stops it.
+func TestControllerRamp(t *testing.T) {
+	up := newUpstream(t)
+	const pause = 700 * time.Millisecond
+	cfg := migrate.ControllerConfig{Window: 3 * time.Second, MinCalls: 5, MaxErrorRate: 0.2,
+		RampSteps: []int{10, 50, 100}, RampPause: pause, Poll: 100 * time.Millisecond}
+	n := startNode(t, sqliteFile(t), up.backend, cfg)
+	ctx := t.Context()
+
+	start := time.Now()
+	st, err := n.ctrl.Ramp(ctx, "go")
+	require.NoError(t, err)
+	assert.Equal(t, 10, st.Weight)
+	assert.Equal(t, 0, st.RampStep)
+	eventually(t, 5*time.Second, func() bool { return n.split.Weight() == 50 }, "weight %d", n.split.Weight())
+	assert.GreaterOrEqual(t, time.Since(start), pause)
+
+	st, err = n.ctrl.Pause(ctx, "look")
+	require.NoError(t, err)
+	assert.Equal(t, migrate.Paused, st.Status)
+	time.Sleep(2 * pause)
+	assert.Equal(t, 50, n.split.Weight(), "a paused ramp holds")
+
+	_, err = n.ctrl.Resume(ctx, nil, "go on")
+	require.NoError(t, err)
+	eventually(t, 5*time.Second, func() bool { return n.split.Weight() == 100 }, "weight %d", n.split.Weight())
+	st = n.ctrl.State()
+	assert.Equal(t, 2, st.RampStep)
+	assert.True(t, st.NextStepAt.IsZero(), "the last step has no next")
+
+	events, err := n.ctrl.History(ctx, time.Time{}, 10)
+	require.NoError(t, err)
+	var actions []string
+	for _, ev := range events {
+		actions = append(actions, ev.Actor+"/"+ev.Action+fmt.Sprintf("/%d", ev.To))
+	}
+	assert.Equal(t, []string{"ramp/step/100", "api/resume/50", "api/pause/50", "ramp/step/50", "api/ramp/10", "config/set/0"}, actions)
+
+	t.Run("FailingBackendStopsTheRamp", func(t *testing.T) {
+		_, err := n.ctrl.Ramp(ctx, "again")
+		require.NoError(t, err)
+		up.failing.Store(true)
+		defer up.failing.Store(false)
+		// Every caller of the next side fails; the ramp must not advance.
+		for i := 0; n.split.Weight() != 0; i++ {
+			require.Less(t, i, 1000, "no rollback")
+			_, _ = n.split.SayHelloContext(callerCtx(2*i, 0), new("x"))
+		}
+		time.Sleep(2 * pause)
+		st := n.ctrl.State()
+		assert.Equal(t, migrate.RolledBack, st.Status)
+		assert.Equal(t, 0, n.split.Weight())
+	})
+}
+
+// TestControllerRequests: what each request does in each state, and what
+// it refuses.
+func TestControllerRequests(t *testing.T) {
+	_, next := newCores(t)
+	n := startNode(t, sqliteFile(t), next, migrate.ControllerConfig{Weight: 20})
+	ctx := t.Context()
+
+	_, err := n.ctrl.SetWeight(ctx, 101, "")
+	require.ErrorIs(t, err, migrate.ErrInvalidWeight)
+	_, err = n.ctrl.Ramp(ctx, "")
+	require.ErrorIs(t, err, migrate.ErrNoRamp)
+	_, err = n.ctrl.Resume(ctx, nil, "")
+	require.ErrorIs(t, err, migrate.ErrRunning)
+
+	st, err := n.ctrl.Rollback(ctx, "by hand")
+	require.NoError(t, err)
+	assert.Equal(t, migrate.RolledBack, st.Status)
+	assert.Equal(t, 0, n.split.Weight())
+	assert.Equal(t, 1.0, metric(t, n.reg, "hellogw_migration_rollbacks_total", "reason=api"))
+	_, err = n.ctrl.Pause(ctx, "")
+	require.ErrorIs(t, err, migrate.ErrRolledBack)
+	again, err := n.ctrl.Rollback(ctx, "twice")
+	require.NoError(t, err)
+	assert.Equal(t, st.Version, again.Version, "a second rollback changes nothing")
+
+	weight := 7
+	_, err = n.ctrl.Resume(ctx, new(-1), "")
+	require.ErrorIs(t, err, migrate.ErrInvalidWeight)
+	st, err = n.ctrl.Resume(ctx, &weight, "carefully")
+	require.NoError(t, err)
+	assert.Equal(t, 7, st.Weight)
+	assert.Equal(t, 7, n.split.Weight())
+
+	st, err = n.ctrl.Pause(ctx, "hold")
+	require.NoError(t, err)
+	assert.Equal(t, migrate.Paused, st.Status)
+	assert.Equal(t, 7, n.split.Weight(), "pausing keeps the weight")
+	st, err = n.ctrl.SetWeight(ctx, 60, "set")
+	require.NoError(t, err)
+	assert.Equal(t, migrate.Running, st.Status)
+
+	events, err := n.ctrl.History(ctx, time.Time{}, 100)
+	require.NoError(t, err)
+	assert.Len(t, events, 5) // config, rollback, resume, pause, set, and nothing for the refusals
+}
