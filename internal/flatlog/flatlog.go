@@ -442,6 +442,14 @@ func appendJSONFloat(b []byte, f float64) ([]byte, bool) {
 // safe reports an ASCII byte that a JSON string holds as is (slog's safeSet).
 func safe(c byte) bool { return c >= 0x20 && c != '"' && c != '\\' }
 
+// plainJSON holds the bytes safe accepts, as a table.
+var plainJSON = func() (t [256]bool) {
+	for c := range utf8.RuneSelf {
+		t[c] = safe(byte(c))
+	}
+	return t
+}()
+
 // needsQuoting is slog's rule for a text value: quote anything empty, with
 // a space, '=', a byte JSON would escape (but a backslash), or a rune that
 // is invalid, a space or not printable.
@@ -473,8 +481,15 @@ const hex = "0123456789abcdef"
 // \u00XX for other control bytes, \ufffd for invalid UTF-8, and U+2028
 // and U+2029 escaped.
 func appendEscapedJSONString(b []byte, s string) []byte {
+	i := 0
+	for i < len(s) && plainJSON[s[i]] { // the usual case, one load a byte
+		i++
+	}
+	if i == len(s) {
+		return append(b, s...)
+	}
 	start := 0
-	for i := 0; i < len(s); {
+	for i < len(s) {
 		if c := s[i]; c < utf8.RuneSelf {
 			if safe(c) {
 				i++
