@@ -218,19 +218,43 @@ func (h *Handler) format(b []byte, t time.Time, level slog.Level, msg string, at
 			return b, false
 		}
 	}
-	if h.rep == nil {
+	switch {
+	case h.rep == nil && h.json:
+		// The request line's case, spelt out: no separator to choose, and
+		// strings, ints and durations written here, not through appendPair.
+		for _, a := range attrs {
+			b = append(b, ',', '"')
+			b = appendEscapedJSONString(b, a.Key)
+			b = append(b, '"', ':')
+			switch k := a.Value.Kind(); k {
+			case slog.KindString:
+				b = append(b, '"')
+				b = appendEscapedJSONString(b, a.Value.String())
+				b = append(b, '"')
+			case slog.KindInt64:
+				b = strconv.AppendInt(b, a.Value.Int64(), 10)
+			case slog.KindDuration:
+				if h.seconds {
+					b, ok = appendJSONFloat(b, a.Value.Duration().Seconds())
+				} else {
+					b = strconv.AppendInt(b, int64(a.Value.Duration()), 10)
+				}
+			default:
+				b, ok = h.appendValue(b, a.Value, k)
+			}
+			if !ok {
+				return b, false
+			}
+		}
+	case h.rep == nil:
 		// handle let only the fast kinds through: no LogValuer, no Any.
 		for _, a := range attrs {
-			v, k := a.Value, a.Value.Kind()
-			if k == slog.KindDuration && h.seconds {
-				v, k = slog.Float64Value(v.Duration().Seconds()), slog.KindFloat64
-			}
-			if b, ok = h.appendPair(b, sep, a.Key, v, k); !ok {
+			if b, ok = h.appendPair(b, sep, a.Key, a.Value, a.Value.Kind()); !ok {
 				return b, false
 			}
 			sep = h.attrSep()
 		}
-	} else {
+	default:
 		for _, a := range attrs {
 			if b, sep, ok = h.appendAttr(b, sep, a); !ok {
 				return b, false
