@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -20,6 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/hellogw/hellogw/internal/gwtest"
 	"github.com/hellogw/hellogw/internal/pgtest"
 )
 
@@ -27,23 +27,12 @@ import (
 // "New, NAME!", or HTTP 503 while failing is set.
 func newAPI(t *testing.T, failing *atomic.Bool) string {
 	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return gwtest.JSONAPI(t, func(name string) (string, int) {
 		if failing.Load() {
-			http.Error(w, "down", http.StatusServiceUnavailable)
-			return
+			return "", http.StatusServiceUnavailable
 		}
-		var req struct {
-			FirstName string `json:"firstName"`
-		}
-		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]string{"greeting": "New, " + req.FirstName + "!"})
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL
+		return "New, " + name + "!", 0
+	})
 }
 
 // sayHelloFrom calls sayHello as the caller at addr (X-Forwarded-For, the
