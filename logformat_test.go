@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -120,12 +119,4 @@ func TestJSONLogs(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 10.0, timeout)
-}
-
-func TestSecondsForDurations(t *testing.T) {
-	a := secondsForDurations(nil, slog.Duration("timeout", 1500*time.Millisecond))
-	assert.Equal(t, 1.5, a.Value.Float64())
-	assert.Equal(t, "timeout", a.Key)
-	b := secondsForDurations(nil, slog.String("path", "/x"))
-	assert.Equal(t, "/x", b.Value.String())
 }

@@ -225,7 +225,7 @@ func (m *Main) ParseFlags(args []string) error {
 	switch m.LogFormat {
 	case "text":
 	case "json":
-		m.Logger = slog.New(flatlog.NewJSONHandler(m.logOut, &slog.HandlerOptions{ReplaceAttr: secondsForDurations}))
+		m.Logger = slog.New(flatlog.NewJSONSecondsHandler(m.logOut, nil)) // durations in seconds, as Prometheus has them
 	default:
 		return fmt.Errorf("%s must be text or json, not %q", m.setting("log-format"), m.LogFormat)
 	}

@@ -91,15 +91,6 @@ func TestMainExitCodes(t *testing.T) {
 	assert.Contains(t, out.String(), "msg=stopped", "Close flushed the last lines")
 }
 
-func TestLogWriterFlushesOnItsOwn(t *testing.T) {
-	var out syncbuf.Buffer
-	lw := newLogWriter(&out, 10*time.Millisecond)
-	defer lw.Close()
-	_, err := lw.Write([]byte("line\n"))
-	require.NoError(t, err)
-	assert.Eventually(t, func() bool { return out.String() == "line\n" }, 5*time.Second, 5*time.Millisecond)
-}
-
 func TestHashSecret(t *testing.T) {
 	run := func(stdin string, args ...string) (int, string, string) {
 		var out, errOut syncbuf.Buffer

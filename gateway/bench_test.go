@@ -41,9 +41,9 @@ func BenchmarkBaseline(b *testing.B) {
 	benchmarkPost(b, bare, "/sayHello", "application/json", `{"firstName":"Ada"}`)
 }
 
-// withLogs logs as in production, one JSON line per request through
-// internal/flatlog, to nowhere.
-func withLogs(c *gateway.Config) { c.Logger = slog.New(flatlog.NewJSONHandler(io.Discard, nil)) }
+// withLogs logs as in production with -log-format json, one line per
+// request through internal/flatlog, to nowhere.
+func withLogs(c *gateway.Config) { c.Logger = slog.New(flatlog.NewJSONSecondsHandler(io.Discard, nil)) }
 
 func BenchmarkJSON(b *testing.B) {
 	benchmarkPost(b, newGateway(b, withLogs), "/sayHello", "application/json", `{"firstName":"Ada"}`)

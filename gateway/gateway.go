@@ -90,6 +90,7 @@ type Gateway struct {
 	// from gin's ClientIP (see remote).
 	trustsProxies bool
 	parses        chan struct{} // see parseSlot
+	fast          *fastReader   // the SOAP fast path
 }
 
 // New builds a gateway. It serves the binding's one operation, at the path
@@ -134,6 +135,7 @@ func New(cfg Config) (*Gateway, error) {
 		trustsProxies: len(cfg.TrustedProxies) > 0,
 		timeout:       cfg.StoreTimeout,
 		parses:        make(chan struct{}, runtime.GOMAXPROCS(0)),
+		fast:          newFastReader(cfg.Binding.Operations),
 	}
 	if g.timeout <= 0 {
 		g.timeout = DefaultStoreTimeout

@@ -42,7 +42,7 @@ func (g *Gateway) handlePort(c *gin.Context) {
 		g.writeFault(c, v, AsError(err))
 		return
 	}
-	fv, call, fast := fastEnvelope(body, params["charset"], action, g.binding.Operations)
+	fv, call, fast := g.fast.read(body, params["charset"], action)
 	if fast {
 		v = fv
 	} else {

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 	"unsafe"
 
@@ -51,12 +52,16 @@ type fastDecl struct {
 	depth       int
 }
 
+// fastCursor is where the scanner is in the body. Its strings are views
+// of the body (see fastCursor.start): nothing is copied but the name.
+type fastCursor struct {
+	b string
+	i int
+}
+
 // fastScan holds the scanner's state; it lives on the caller's stack.
-// Its strings are views of the body (see readFast): nothing is copied but
-// the name.
 type fastScan struct {
-	b     string
-	i     int
+	fastCursor
 	depth int
 	decls [fastMaxDecls]fastDecl
 	nd    int
@@ -75,71 +80,160 @@ type fastTag struct {
 // ok is false when it leaves body to decodeEnvelope. charset is the
 // Content-Type's charset parameter ("" when absent).
 func fastEnvelope(body []byte, charset, action string, ops map[string]wsdl.Operation) (v *soapVersion, c call, ok bool) {
-	if charset != "" && !strings.EqualFold(charset, "utf-8") {
+	var s fastScan
+	if !s.fastCursor.start(body, charset) {
 		return nil, call{}, false
 	}
-	var s fastScan
+	h, ok := s.head(action, ops)
+	if !ok {
+		return nil, call{}, false
+	}
+	return s.fastCursor.finish(&h)
+}
+
+// fastHead is what an envelope's bytes up to the end of its part's start
+// tag say: the scanner reads them the same, to the same call, whatever
+// follows, since it never looks back and decides nothing in them on a
+// byte past them. The rest is the part's text and the end tags.
+type fastHead struct {
+	prefix, action           string
+	v                        *soapVersion
+	op                       wsdl.Operation
+	env, body, wrapper, part fastTag
+}
+
+// start sets c to read body, unless the charset is not UTF-8.
+func (c *fastCursor) start(body []byte, charset string) bool {
+	if charset != "" && !strings.EqualFold(charset, "utf-8") {
+		return false
+	}
 	// A view of the body, not a copy: body is not written during the scan,
 	// and the one string that outlives it (the name) is copied out.
-	s.b = unsafe.String(unsafe.SliceData(body), len(body))
+	c.b = unsafe.String(unsafe.SliceData(body), len(body))
+	return true
+}
+
+// head reads the envelope up to the end of its part's start tag.
+func (s *fastScan) head(action string, ops map[string]wsdl.Operation) (h fastHead, ok bool) {
 	if !s.xmlDecl() {
-		return nil, call{}, false
+		return h, false
 	}
 	s.space()
-	env, ok := s.startTag()
-	if !ok || env.empty || env.local != "Envelope" {
-		return nil, call{}, false
+	if h.env, ok = s.startTag(); !ok || h.env.empty || h.env.local != "Envelope" {
+		return h, false
 	}
-	if v = versionByNamespace(env.ns); v == nil || !s.onlyEncodingStyle(v) {
-		return nil, call{}, false
+	if h.v = versionByNamespace(h.env.ns); h.v == nil || !s.onlyEncodingStyle(h.v) {
+		return h, false
 	}
+	v := h.v
 
 	s.space()
-	body1, ok := s.startTag()
-	if !ok || body1.ns != v.envNS || !s.onlyEncodingStyle(v) {
-		return nil, call{}, false
+	if h.body, ok = s.startTag(); !ok || h.body.ns != v.envNS || !s.onlyEncodingStyle(v) {
+		return h, false
 	}
-	if body1.local == "Header" { // an empty Header (suds sends one)
-		if s.na > 0 || !body1.empty && !(s.spaceThen() && s.endTag(body1)) {
-			return nil, call{}, false
+	if h.body.local == "Header" { // an empty Header (suds sends one)
+		if s.na > 0 || !h.body.empty && !(s.spaceThen() && s.endTag(h.body)) {
+			return h, false
 		}
 		s.space()
-		if body1, ok = s.startTag(); !ok || body1.ns != v.envNS || !s.onlyEncodingStyle(v) {
-			return nil, call{}, false
+		if h.body, ok = s.startTag(); !ok || h.body.ns != v.envNS || !s.onlyEncodingStyle(v) {
+			return h, false
 		}
 	}
-	if body1.local != "Body" || body1.empty {
-		return nil, call{}, false
+	if h.body.local != "Body" || h.body.empty {
+		return h, false
 	}
 
 	s.space()
-	wrapper, ok := s.startTag()
-	if !ok || wrapper.empty || !s.onlyEncodingStyle(v) {
-		return nil, call{}, false
+	if h.wrapper, ok = s.startTag(); !ok || h.wrapper.empty || !s.onlyEncodingStyle(v) {
+		return h, false
 	}
-	op, known := ops[wrapper.local]
+	op, known := ops[h.wrapper.local]
 	if !known || !actionMatches(action, op) {
-		return nil, call{}, false
+		return h, false
 	}
+	h.op, h.action = op, action
 
 	s.space()
-	part, ok := s.startTag()
-	if !ok || !s.partAttrs(v) {
-		return nil, call{}, false
+	if h.part, ok = s.startTag(); !ok || !s.partAttrs(v) {
+		return h, false
 	}
+	h.prefix = s.b[:s.i]
+	return h, true
+}
+
+// finish reads the rest of an envelope whose head is h: the part's text
+// and the end tags, which need no namespaces in scope.
+func (c *fastCursor) finish(h *fastHead) (v *soapVersion, _ call, ok bool) {
 	name := ""
-	if !part.empty {
-		if name, ok = s.text(); !ok || !s.endTag(part) {
+	if !h.part.empty {
+		if name, ok = c.text(); !ok || !c.endTag(h.part) {
 			return nil, call{}, false
 		}
 	}
-	if !(s.spaceThen() && s.endTag(wrapper) && s.spaceThen() && s.endTag(body1) && s.spaceThen() && s.endTag(env)) {
+	if !(c.spaceThen() && c.endTag(h.wrapper) && c.spaceThen() && c.endTag(h.body) && c.spaceThen() && c.endTag(h.env)) {
 		return nil, call{}, false
 	}
-	if s.space(); s.i != len(s.b) {
+	if c.space(); c.i != len(c.b) {
 		return nil, call{}, false
 	}
-	return v, call{op: op, arg: &name}, true
+	return h.v, call{op: h.op, arg: &name}, true
+}
+
+// fastReader is fastEnvelope with the heads of the envelopes it read last
+// remembered: a client sends the same bytes up to its part in every call,
+// and comparing them with a head read before (a memcmp) costs a fraction
+// of reading them again. The heads are bounded in number and size, so a
+// caller sending new ones each time only replaces them, at the cost of
+// one copy and read each.
+type fastReader struct {
+	ops   map[string]wsdl.Operation
+	heads [fastHeads]atomic.Pointer[fastHead]
+	next  atomic.Uint32
+}
+
+const (
+	fastHeads       = 8    // heads remembered
+	fastMaxHeadSize = 4096 // bytes of one head
+)
+
+func newFastReader(ops map[string]wsdl.Operation) *fastReader { return &fastReader{ops: ops} }
+
+// read is fastEnvelope(body, charset, action, r.ops): the same answer for
+// every input (FuzzSOAPFastPath).
+func (r *fastReader) read(body []byte, charset, action string) (v *soapVersion, c call, ok bool) {
+	var cur fastCursor
+	if !cur.start(body, charset) {
+		return nil, call{}, false
+	}
+	for i := range r.heads {
+		if h := r.heads[i].Load(); h != nil && h.action == action && strings.HasPrefix(cur.b, h.prefix) {
+			cur.i = len(h.prefix)
+			return cur.finish(h)
+		}
+	}
+	var s fastScan
+	s.fastCursor = cur
+	h, ok := s.head(action, r.ops)
+	if !ok {
+		return nil, call{}, false
+	}
+	if v, c, ok = s.fastCursor.finish(&h); ok && len(h.prefix) <= fastMaxHeadSize {
+		r.remember(h.prefix, action)
+	}
+	return v, c, ok
+}
+
+// remember keeps a copy of a head read from a body, read again from the
+// copy: its strings must not be views of a pooled body buffer.
+func (r *fastReader) remember(prefix, action string) {
+	var s fastScan
+	s.b = strings.Clone(prefix)
+	h, ok := s.head(strings.Clone(action), r.ops)
+	if !ok || len(h.prefix) != len(prefix) {
+		return // cannot be: the same bytes read the same
+	}
+	r.heads[r.next.Add(1)%fastHeads].Store(&h)
 }
 
 // xmlDecl reads an XML declaration at the very start (XML 1.0 §2.8 [23]):
@@ -190,7 +284,7 @@ func (s *fastScan) xmlDecl() bool {
 }
 
 // space skips XML white space (§2.3 [3] S) and reports whether there was any.
-func (s *fastScan) space() bool {
+func (s *fastCursor) space() bool {
 	start := s.i
 	for s.i < len(s.b) && (s.b[s.i] == ' ' || s.b[s.i] == '\t' || s.b[s.i] == '\n' || s.b[s.i] == '\r') {
 		s.i++
@@ -199,10 +293,10 @@ func (s *fastScan) space() bool {
 }
 
 // spaceThen skips white space and reports success, for chaining.
-func (s *fastScan) spaceThen() bool { s.space(); return true }
+func (s *fastCursor) spaceThen() bool { s.space(); return true }
 
 // name reads a qualified name: NCName or NCName:NCName, in ASCII.
-func (s *fastScan) name() (prefix, local string, ok bool) {
+func (s *fastCursor) name() (prefix, local string, ok bool) {
 	b, start := s.b, s.i
 	i, colon := start, -1
 	for ; i < len(b) && i-start <= fastMaxName; i++ {
@@ -259,7 +353,7 @@ var plainAttrByte = func() (t [256]bool) {
 
 // eqValue reads Eq and a quoted attribute value of printable ASCII other
 // than '<' and '&' (no references, no normalisation to do).
-func (s *fastScan) eqValue() (string, bool) {
+func (s *fastCursor) eqValue() (string, bool) {
 	s.space()
 	if s.i == len(s.b) || s.b[s.i] != '=' {
 		return "", false
@@ -396,8 +490,18 @@ func (s *fastScan) pop() {
 	s.depth--
 }
 
-// endTag reads the end tag of t, which must be the next thing.
+// endTag reads the end tag of t, which must be the next thing, and
+// leaves t's scope.
 func (s *fastScan) endTag(t fastTag) bool {
+	if !s.fastCursor.endTag(t) {
+		return false
+	}
+	s.pop()
+	return true
+}
+
+// endTag reads the end tag of t, which must be the next thing.
+func (s *fastCursor) endTag(t fastTag) bool {
 	if !strings.HasPrefix(s.b[s.i:], "</") || !strings.HasPrefix(s.b[s.i+2:], t.qname) {
 		return false
 	}
@@ -407,7 +511,6 @@ func (s *fastScan) endTag(t fastTag) bool {
 		return false
 	}
 	s.i++
-	s.pop()
 	return true
 }
 
@@ -446,8 +549,7 @@ func (s *fastScan) partAttrs(v *soapVersion) bool {
 }
 
 func isNCName(n string) bool {
-	var s fastScan
-	s.b = n
+	s := fastCursor{b: n}
 	p, _, ok := s.name()
 	return ok && p == "" && s.i == len(n)
 }
@@ -457,7 +559,7 @@ func isNCName(n string) bool {
 // returns (which the parser would normalise, §2.11), and the five
 // predefined entities (§4.6); a character reference, "]]>" or anything
 // else it leaves to the strict path.
-func (s *fastScan) text() (string, bool) {
+func (s *fastCursor) text() (string, bool) {
 	start := s.i
 	plain := true
 	for s.i < len(s.b) && s.b[s.i] != '<' {

@@ -60,6 +60,10 @@ func FuzzSOAPFastPath(f *testing.F) {
 		f.Add([]byte(part), false, "", "UTF-8", true)
 	}
 	ops := helloOps(f)
+	// One reader for every input, as one gateway has: its remembered heads
+	// come from earlier inputs, and each later input that starts with one
+	// of them is read from there.
+	r := newFastReader(ops)
 	f.Fuzz(func(t *testing.T, body []byte, is12 bool, action, charset string, inPart bool) {
 		fallback := soap11
 		if is12 {
@@ -73,6 +77,13 @@ func FuzzSOAPFastPath(f *testing.F) {
 		v, c, ok := fastEnvelope(body, charset, action, ops)
 		if ok {
 			sameAsStrict(t, body, charset, fallback, action, ops, v, c)
+		}
+		// Twice: read, then from its head if it was remembered.
+		for range 2 {
+			rv, rc, rok := r.read(body, charset, action)
+			if rok != ok || rok && (rv != v || rc.op != c.op || *rc.arg != *c.arg) {
+				t.Fatalf("the reader read %v %v from %q; fastEnvelope %v %v", rok, rc.arg, body, ok, c.arg)
+			}
 		}
 	})
 }
@@ -155,17 +166,67 @@ func TestSOAPFastPathCaptures(t *testing.T) {
 	}
 }
 
+// BenchmarkSOAPFastPath reads a PHP client's envelope: Scan reads it
+// whole every time, Remembered from the head the reader remembered.
 func BenchmarkSOAPFastPath(b *testing.B) {
 	body, err := os.ReadFile("../testdata/envelopes/php-wsdl-ada.xml")
 	if err != nil {
 		b.Fatal(err)
 	}
 	ops := helloOps(b)
-	b.SetBytes(int64(len(body)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, _, ok := fastEnvelope(body, "utf-8", `"sayHello"`, ops); !ok {
-			b.Fatal("not read")
-		}
+	r := newFastReader(ops)
+	for name, read := range map[string]func() bool{
+		"Scan":       func() bool { _, _, ok := fastEnvelope(body, "utf-8", `"sayHello"`, ops); return ok },
+		"Remembered": func() bool { _, _, ok := r.read(body, "utf-8", `"sayHello"`); return ok },
+	} {
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if !read() {
+					b.Fatal("not read")
+				}
+			}
+		})
+	}
+}
+
+// TestFastReaderHeads: after one PHP envelope, the reader reads the next
+// ones from the head it remembered, and still reads each as the strict
+// path does: another name, a name with entities, an empty part; a broken
+// rest, another SOAPAction or another charset is not read from it.
+func TestFastReaderHeads(t *testing.T) {
+	ops := helloOps(t)
+	r := newFastReader(ops)
+	head := phpHead + ` xsi:type="xsd:string">`
+	for _, tc := range []struct {
+		name, body, action, charset string
+		ok                          bool
+	}{
+		{"First", head + `Ada` + phpTail, `"sayHello"`, "utf-8", true},
+		{"OtherName", head + `Bob` + phpTail, `"sayHello"`, "utf-8", true},
+		{"Entities", head + `O&apos;Brien &lt;3` + phpTail, `"sayHello"`, "", true},
+		{"SpaceBeforeEnd", head + `Ada</firstName >  </ns1:sayHello></SOAP-ENV:Body></SOAP-ENV:Envelope>`, `"sayHello"`, "utf-8", true},
+		{"ErrBrokenRest", head + `Ada</firstName></ns1:sayHello></SOAP-ENV:Body>`, `"sayHello"`, "utf-8", false},
+		{"ErrTextAfter", head + `Ada` + phpTail + `x`, `"sayHello"`, "utf-8", false},
+		{"ErrCharRef", head + `&#65;da` + phpTail, `"sayHello"`, "utf-8", false},
+		{"ErrOtherAction", head + `Ada` + phpTail, `"urn:other#other"`, "utf-8", false},
+		{"ErrOtherCharset", head + `Ada` + phpTail, `"sayHello"`, "iso-8859-1", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v, c, ok := r.read([]byte(tc.body), tc.charset, tc.action)
+			if ok != tc.ok {
+				t.Fatalf("read %v, want %v", ok, tc.ok)
+			}
+			if ok {
+				sameAsStrict(t, []byte(tc.body), tc.charset, soap11, tc.action, ops, v, c)
+			}
+		})
+	}
+	if got := r.heads[1].Load(); got == nil || got.prefix != head {
+		t.Errorf("remembered head %+v, want the PHP client's, once", got)
+	}
+	if got := r.heads[2].Load(); got != nil {
+		t.Errorf("a second head %q remembered, want one", got.prefix)
 	}
 }

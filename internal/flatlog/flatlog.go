@@ -21,6 +21,7 @@ import (
 	"math"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -30,6 +31,7 @@ import (
 // every other record to slog's handler of the same format.
 type Handler struct {
 	json     bool
+	seconds  bool // durations as float seconds, with rep nil (see NewJSONSecondsHandler)
 	w        *lockedWriter
 	level    slog.Leveler
 	rep      func(groups []string, a slog.Attr) slog.Attr
@@ -44,6 +46,40 @@ func NewTextHandler(w io.Writer, opts *slog.HandlerOptions) slog.Handler {
 // NewJSONHandler returns a handler writing what slog.NewJSONHandler(w, opts) writes.
 func NewJSONHandler(w io.Writer, opts *slog.HandlerOptions) slog.Handler {
 	return newHandler(w, opts, true)
+}
+
+// NewJSONSecondsHandler returns a handler writing what slog.NewJSONHandler
+// writes with every duration turned into float seconds
+// ("duration":0.000024118) by SecondsForDurations before opts.ReplaceAttr,
+// if any, sees it. slog writes a time.Duration in JSON as integer
+// nanoseconds, which readers take for milliseconds or worse; seconds are
+// the unit Prometheus uses for durations too. Without a ReplaceAttr of the
+// caller's, a flat record is written with no ReplaceAttr call at all.
+func NewJSONSecondsHandler(w io.Writer, opts *slog.HandlerOptions) slog.Handler {
+	o := slog.HandlerOptions{}
+	if opts != nil {
+		o = *opts
+	}
+	rep := o.ReplaceAttr
+	if rep == nil {
+		o.ReplaceAttr = SecondsForDurations
+	} else {
+		o.ReplaceAttr = func(groups []string, a slog.Attr) slog.Attr { return rep(groups, SecondsForDurations(groups, a)) }
+	}
+	h := newHandler(w, &o, true)
+	if fh, ok := h.(*Handler); ok && rep == nil {
+		fh.rep, fh.seconds = nil, true // the same, inline
+	}
+	return h
+}
+
+// SecondsForDurations is a ReplaceAttr writing a duration as float
+// seconds, slog.Float64(key, d.Seconds()); other attributes pass as they are.
+func SecondsForDurations(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		return slog.Float64(a.Key, a.Value.Duration().Seconds())
+	}
+	return a
 }
 
 func newHandler(w io.Writer, opts *slog.HandlerOptions, json bool) slog.Handler {
@@ -182,9 +218,23 @@ func (h *Handler) format(b []byte, t time.Time, level slog.Level, msg string, at
 			return b, false
 		}
 	}
-	for _, a := range attrs {
-		if b, sep, ok = h.appendAttr(b, sep, a); !ok {
-			return b, false
+	if h.rep == nil {
+		// handle let only the fast kinds through: no LogValuer, no Any.
+		for _, a := range attrs {
+			v, k := a.Value, a.Value.Kind()
+			if k == slog.KindDuration && h.seconds {
+				v, k = slog.Float64Value(v.Duration().Seconds()), slog.KindFloat64
+			}
+			if b, ok = h.appendPair(b, sep, a.Key, v, k); !ok {
+				return b, false
+			}
+			sep = h.attrSep()
+		}
+	} else {
+		for _, a := range attrs {
+			if b, sep, ok = h.appendAttr(b, sep, a); !ok {
+				return b, false
+			}
 		}
 	}
 	if h.json {
@@ -280,17 +330,79 @@ func (h *Handler) appendValue(b []byte, v slog.Value, k slog.Kind) ([]byte, bool
 		return append(b, v.Duration().String()...), true
 	case slog.KindTime:
 		t := v.Time()
+		sec := secondOf(t)
 		if !h.json {
-			return appendRFC3339Millis(b, t), true
+			if sec == nil {
+				return appendRFC3339Millis(b, t), true
+			}
+			// What appendRFC3339Millis writes: exactly three digits.
+			ms := t.Nanosecond() / 1e6
+			b = append(b, sec.head...)
+			b = append(b, '.', byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
+			return append(b, sec.zone...), true
 		}
 		if y := t.Year(); y < 0 || y >= 10000 {
 			return b, false // slog writes an error beside it; let it
 		}
 		b = append(b, '"')
-		b = t.AppendFormat(b, time.RFC3339Nano)
+		if sec == nil {
+			b = t.AppendFormat(b, time.RFC3339Nano)
+		} else {
+			b = append(b, sec.head...)
+			b = appendNanos(b, t.Nanosecond())
+			b = append(b, sec.zone...)
+		}
 		return append(b, '"'), true
 	}
 	return b, false
+}
+
+// formattedSecond is the start and the end of a time in RFC 3339 as
+// time.RFC3339Nano lays it out, "2006-01-02T15:04:05" and "Z07:00", for
+// one second in one location: the parts every line logged in that second
+// shares. Formatting them is most of the cost of a time.
+type formattedSecond struct {
+	unix       int64
+	loc        *time.Location
+	head, zone string
+}
+
+// lastSecond is the second most recently formatted.
+var lastSecond atomic.Pointer[formattedSecond]
+
+// secondOf returns the formatted parts of t's second, or nil for a year
+// outside 0–9999, which RFC 3339 cannot write in four digits.
+func secondOf(t time.Time) *formattedSecond {
+	unix, loc := t.Unix(), t.Location()
+	if s := lastSecond.Load(); s != nil && s.unix == unix && s.loc == loc {
+		return s
+	}
+	if y := t.Year(); y < 0 || y >= 10000 {
+		return nil
+	}
+	s := &formattedSecond{unix: unix, loc: loc, head: t.Format("2006-01-02T15:04:05"), zone: t.Format("Z07:00")}
+	lastSecond.Store(s)
+	return s
+}
+
+// appendNanos writes a fraction of a second as time.RFC3339Nano does
+// (".999999999"): a point and up to nine digits, trailing zeros dropped,
+// nothing when it is zero.
+func appendNanos(b []byte, ns int) []byte {
+	if ns == 0 {
+		return b
+	}
+	var d [10]byte
+	d[0] = '.'
+	for i := 9; i > 0; i-- {
+		d[i] = byte('0' + ns%10)
+		ns /= 10
+	}
+	n := 10
+	for d[n-1] == '0' {
+		n--
+	}
+	return append(b, d[:n]...)
 }
 
 // appendRFC3339Millis is slog's text time format: RFC 3339 with exactly

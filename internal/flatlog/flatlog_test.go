@@ -93,15 +93,25 @@ func FuzzSameAsSlog(f *testing.F) {
 		case 3:
 			attrs = append(attrs, slog.Any("lvl", slog.Level(level)))
 		}
-		for _, json := range []bool{false, true} {
+		// format 0 is text, 1 JSON, 2 JSON with durations in seconds.
+		for format := range 3 {
 			for ri, rep := range replacers {
 				opts := &slog.HandlerOptions{Level: slog.Level(level % 16), ReplaceAttr: rep}
 				var got, want bytes.Buffer
 				var fh, sh slog.Handler
-				if json {
-					fh, sh = flatlog.NewJSONHandler(&got, opts), slog.NewJSONHandler(&want, opts)
-				} else {
+				switch format {
+				case 0:
 					fh, sh = flatlog.NewTextHandler(&got, opts), slog.NewTextHandler(&want, opts)
+				case 1:
+					fh, sh = flatlog.NewJSONHandler(&got, opts), slog.NewJSONHandler(&want, opts)
+				case 2:
+					fh = flatlog.NewJSONSecondsHandler(&got, opts)
+					sopts := *opts
+					sopts.ReplaceAttr = flatlog.SecondsForDurations
+					if rep != nil {
+						sopts.ReplaceAttr = func(g []string, a slog.Attr) slog.Attr { return rep(g, flatlog.SecondsForDurations(g, a)) }
+					}
+					sh = slog.NewJSONHandler(&want, &sopts)
 				}
 				lv := slog.Level(level)
 				if fh.Enabled(context.Background(), lv) != sh.Enabled(context.Background(), lv) {
@@ -116,7 +126,7 @@ func FuzzSameAsSlog(f *testing.F) {
 					t.Fatal(err)
 				}
 				if !bytes.Equal(got.Bytes(), want.Bytes()) {
-					t.Fatalf("json=%v replacer %d:\nflatlog %q\nslog    %q", json, ri, got.Bytes(), want.Bytes())
+					t.Fatalf("format %d replacer %d:\nflatlog %q\nslog    %q", format, ri, got.Bytes(), want.Bytes())
 				}
 				// HandleAttrs writes the same record, given by its parts.
 				got.Reset()
@@ -124,7 +134,7 @@ func FuzzSameAsSlog(f *testing.F) {
 					t.Fatal(err)
 				}
 				if !bytes.Equal(got.Bytes(), want.Bytes()) {
-					t.Fatalf("HandleAttrs, json=%v replacer %d:\nflatlog %q\nslog    %q", json, ri, got.Bytes(), want.Bytes())
+					t.Fatalf("HandleAttrs, format %d replacer %d:\nflatlog %q\nslog    %q", format, ri, got.Bytes(), want.Bytes())
 				}
 			}
 		}
@@ -210,18 +220,54 @@ func BenchmarkSlogJSON(b *testing.B) { benchmarkLine(b, slog.NewJSONHandler(io.D
 func BenchmarkFlatText(b *testing.B) { benchmarkLine(b, flatlog.NewTextHandler(io.Discard, nil)) }
 func BenchmarkSlogText(b *testing.B) { benchmarkLine(b, slog.NewTextHandler(io.Discard, nil)) }
 
-// secondsForDurations is main's JSON ReplaceAttr (logformat.go).
-func secondsForDurations(_ []string, a slog.Attr) slog.Attr {
-	if a.Value.Kind() == slog.KindDuration {
-		return slog.Float64(a.Key, a.Value.Duration().Seconds())
-	}
-	return a
+func BenchmarkFlatJSONSeconds(b *testing.B) {
+	benchmarkLine(b, flatlog.NewJSONSecondsHandler(io.Discard, nil))
 }
 
 func BenchmarkFlatJSONReplace(b *testing.B) {
-	benchmarkLine(b, flatlog.NewJSONHandler(io.Discard, &slog.HandlerOptions{ReplaceAttr: secondsForDurations}))
+	benchmarkLine(b, flatlog.NewJSONHandler(io.Discard, &slog.HandlerOptions{ReplaceAttr: flatlog.SecondsForDurations}))
 }
 
 func BenchmarkSlogJSONReplace(b *testing.B) {
-	benchmarkLine(b, slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{ReplaceAttr: secondsForDurations}))
+	benchmarkLine(b, slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{ReplaceAttr: flatlog.SecondsForDurations}))
+}
+
+// TestTimesInOneSecond: lines logged within one second share its
+// formatted date and zone; every fraction is still written as slog writes
+// it, in each format, and a second in another zone is not taken for it.
+func TestTimesInOneSecond(t *testing.T) {
+	zones := []*time.Location{time.UTC, time.Local, time.FixedZone("ist", 5*3600+1800), time.FixedZone("neg", -3600)}
+	for _, loc := range zones {
+		for _, ns := range []int64{0, 1, 100, 1000, 120_000_000, 500_000_000, 999_000_000, 999_999_999} {
+			when := time.Unix(1_765_000_000, ns).In(loc)
+			for format := range 2 {
+				var got, want bytes.Buffer
+				var fh, sh slog.Handler = flatlog.NewTextHandler(&got, nil), slog.NewTextHandler(&want, nil)
+				if format == 1 {
+					fh, sh = flatlog.NewJSONHandler(&got, nil), slog.NewJSONHandler(&want, nil)
+				}
+				r := slog.NewRecord(when, slog.LevelInfo, "m", 0)
+				r.AddAttrs(slog.Time("t", when.Add(time.Hour)))
+				if err := fh.Handle(context.Background(), r); err != nil {
+					t.Fatal(err)
+				}
+				if err := sh.Handle(context.Background(), r); err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(got.Bytes(), want.Bytes()) {
+					t.Errorf("format %d, %v:\nflatlog %q\nslog    %q", format, when, got.Bytes(), want.Bytes())
+				}
+			}
+		}
+	}
+}
+
+func TestSecondsForDurations(t *testing.T) {
+	a := flatlog.SecondsForDurations(nil, slog.Duration("timeout", 1500*time.Millisecond))
+	if a.Key != "timeout" || a.Value.Kind() != slog.KindFloat64 || a.Value.Float64() != 1.5 {
+		t.Errorf("got %v, want timeout=1.5 (a float)", a)
+	}
+	if b := flatlog.SecondsForDurations(nil, slog.String("path", "/x")); !b.Equal(slog.String("path", "/x")) {
+		t.Errorf("got %v, want it unchanged", b)
+	}
 }
