@@ -27,7 +27,7 @@ func TestAddrHints(t *testing.T) {
 	}
 	var out syncbuf.Buffer
 	assert.Equal(t, 2, NewMain(&out).Main(t.Context(), []string{"serve"}))
-	assert.Contains(t, out.String(), `unexpected argument "serve" (the subcommands are hash-secret and perform; see -h)`)
+	assert.Contains(t, out.String(), `unexpected argument "serve" (the subcommands are hash-secret, perform and migrate; see -h)`)
 }
 
 // -h lists the subcommands before the flags.
@@ -42,6 +42,7 @@ func TestUsageListsSubcommands(t *testing.T) {
 		"hellogw [flags]",
 		"hellogw hash-secret [-generate]",
 		"hellogw perform authorization-code",
+		"hellogw migrate status|set|pause|resume|rollback|ramp",
 		"-addr string",
 		"-public-url string",
 	} {

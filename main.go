@@ -35,6 +35,7 @@ import (
 	"github.com/hellogw/hellogw/gateway"
 	"github.com/hellogw/hellogw/gen"
 	"github.com/hellogw/hellogw/internal/flatlog"
+	"github.com/hellogw/hellogw/internal/sqldb"
 	"github.com/hellogw/hellogw/migrate"
 	"github.com/hellogw/hellogw/oauth"
 	"github.com/hellogw/hellogw/wsdl"
@@ -85,6 +86,16 @@ func (m *Main) Main(ctx context.Context, args []string) int {
 				return 130 // as a shell reports a command ended by SIGINT
 			}
 			fmt.Fprintln(m.logOut, "hellogw perform:", err)
+			return 1
+		}
+		return 0
+	}
+	if len(args) > 0 && args[0] == "migrate" {
+		if err := m.migrateCmd(ctx, args[1:]); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return 0
+			}
+			fmt.Fprintln(m.logOut, "hellogw migrate:", err)
 			return 1
 		}
 		return 0
@@ -179,7 +190,7 @@ func (m *Main) ParseFlags(args []string) error {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q (the subcommands are hash-secret and perform; see -h)", fs.Arg(0))
+		return fmt.Errorf("unexpected argument %q (the subcommands are hash-secret, perform and migrate; see -h)", fs.Arg(0))
 	}
 	m.fromEnv = map[string]string{}
 	set := map[string]bool{}
@@ -244,6 +255,7 @@ const usage = `usage:
   hellogw [flags]                           serve the gateway
   hellogw hash-secret [-generate]           print a hash for secret_hash or password_hash (secret on stdin)
   hellogw perform authorization-code [-h]   play an OAuth client against a running gateway
+  hellogw migrate status|set|pause|resume|rollback|ramp [-h]   read and change a running gateway's migration
 
 flags:
 `
@@ -395,7 +407,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if _, err := authz.RevokeRemovedGrants(ctx); err != nil {
 		return err
 	}
-	svc, shadow, err := m.service(cfg, binding, core, reg, migrate.NewTokenCache(authz, cfg.SayHello.Scope))
+	svc, shadow, mig, err := m.service(ctx, cfg, binding, core, reg, migrate.NewTokenCache(authz, cfg.SayHello.Scope), db.SQL())
 	if err != nil {
 		return err
 	}
@@ -436,6 +448,10 @@ func (m *Main) Run(ctx context.Context) error {
 	sweepCtx, stopSweeper := context.WithCancel(context.Background())
 	defer stopSweeper()
 	go authz.RunSweeper(sweepCtx, 10*time.Minute)
+	if mig != nil {
+		migrate.RegisterControl(gw.Routes(), mig.ctrl)
+		defer mig.run()() // after the shadow's last comparisons
+	}
 	if shadow != nil {
 		defer shadow.Wait() // after the drain: let the last comparisons finish
 		if cfg.Shadow.Admin {
@@ -488,40 +504,54 @@ func (m *Main) Run(ctx context.Context) error {
 	return nil
 }
 
-// service builds what answers sayHello from the backend and shadow
-// sections: the core, an upstream, or a Shadow of two of them. Upstreams
-// that present minted bearer tokens share tokens.
-func (m *Main) service(cfg config.Config, binding *wsdl.Binding, core *gateway.Core, reg prometheus.Registerer, tokens *migrate.TokenCache) (gen.Hello_PortType, *migrate.Shadow, error) {
+// service builds what answers sayHello from the backend, migration and
+// shadow sections: the core or an upstream; with a migration, a Split of
+// it and migration.to, whose weight mig keeps; with a shadow, a Shadow of
+// that and the shadow backend. Upstreams that present minted bearer tokens
+// share tokens.
+func (m *Main) service(ctx context.Context, cfg config.Config, binding *wsdl.Binding, core *gateway.Core, reg prometheus.Registerer, tokens *migrate.TokenCache, db *sqldb.DB) (svc gen.Hello_PortType, shadow *migrate.Shadow, mig *migration, err error) {
 	op, err := binding.SoleOperation()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	b, s := cfg.Backend, cfg.Shadow
-	upstream := func(url string, timeout time.Duration, maxConns int, id config.Identity) migrate.UpstreamConfig {
+	upstream := func(url string, timeout time.Duration, maxConns int, id config.Identity, breaker config.Breaker) migrate.UpstreamConfig {
 		return migrate.UpstreamConfig{
 			URL: url, Timeout: timeout, MaxConns: maxConns,
 			Identity: migrate.UpstreamIdentity{
 				Kind: id.Kind, Tokens: tokens, MintFor: id.MintFor,
 				Username: id.Username, Password: id.Password, Digest: id.PasswordType == "digest",
 			},
-			BreakerFailures: b.Breaker.Failures, BreakerCooldown: b.Breaker.Cooldown, Logger: m.Logger, Registerer: reg,
+			BreakerFailures: breaker.Failures, BreakerCooldown: breaker.Cooldown, Logger: m.Logger, Registerer: reg,
 		}
 	}
-	primary, err := backend(op, core, b.Kind, upstream(b.URL, b.Timeout, b.MaxConns, b.Identity))
+	svc, err = backend(op, core, b.Kind, upstream(b.URL, b.Timeout, b.MaxConns, b.Identity, b.Breaker))
 	if err != nil {
-		return nil, nil, fmt.Errorf("backend: %w", err)
+		return nil, nil, nil, fmt.Errorf("backend: %w", err)
+	}
+	if cfg.Migration != nil {
+		to := cfg.Migration.To
+		next, err := backend(op, core, to.Kind, upstream(to.URL, to.Timeout, to.MaxConns, to.Identity, to.Breaker))
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("migration.to: %w", err)
+		}
+		if mig, err = m.newMigration(ctx, cfg.Migration, db, svc, next, reg); err != nil {
+			return nil, nil, nil, fmt.Errorf("migration: %w", err)
+		}
+		svc = mig.ctrl.Split()
 	}
 	if s.Kind == "" {
-		return primary, nil, nil
+		return svc, nil, mig, nil
 	}
-	secondary, err := backend(op, core, s.Kind, upstream(s.URL, s.Timeout, s.MaxInFlight, s.Identity))
+	secondary, err := backend(op, core, s.Kind, upstream(s.URL, s.Timeout, s.MaxInFlight, s.Identity, b.Breaker))
 	if err != nil {
-		return nil, nil, fmt.Errorf("shadow: %w", err)
+		return nil, nil, nil, fmt.Errorf("shadow: %w", err)
 	}
-	shadow, err := migrate.NewShadow(primary, secondary, migrate.ShadowConfig{
+	shadow, err = migrate.NewShadow(svc, secondary, migrate.ShadowConfig{
 		MaxInFlight: s.MaxInFlight, Samples: s.SampleSize, LogNames: s.LogNames, Logger: m.Logger, Registerer: reg,
+		Observers: mig.shadowObservers(),
 	})
-	return shadow, shadow, err
+	return shadow, shadow, mig, err
 }
 
 // backend returns the backend of the given kind (config.KindLocal, KindJSON

@@ -5,17 +5,19 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/hellogw/hellogw/internal/sqldb"
 	"github.com/hellogw/hellogw/oauth"
 	"github.com/hellogw/hellogw/oauth/postgres"
 	"github.com/hellogw/hellogw/oauth/sqlite"
 )
 
 // store is what main needs of an OAuth store: the store itself, a health
-// check for /readyz, and closing.
+// check for /readyz, closing, and its database for the migration's tables.
 type store interface {
 	oauth.Store
 	Ping(ctx context.Context) error
 	Close() error
+	SQL() *sqldb.DB
 }
 
 // openStore opens the store -store names: a postgres:// URL, shared by any

@@ -27,6 +27,9 @@ type Config struct {
 	Backend Backend `yaml:"backend"`
 	// Shadow is an optional second backend, compared in the background.
 	Shadow Shadow `yaml:"shadow"`
+	// Migration, if set, splits the callers between backend and a new
+	// backend by weight (README "Migration control").
+	Migration *Migration `yaml:"migration"`
 	// SayHello holds the sayHello operation's settings.
 	SayHello SayHello `yaml:"sayhello"`
 	// OAuth is the authorization server's clients, users and token
@@ -283,6 +286,9 @@ func (cfg *Config) validate() error {
 	if err := cfg.checkMigration(); err != nil {
 		return err
 	}
+	if err := cfg.checkSplit(); err != nil {
+		return err
+	}
 	return cfg.checkMinting()
 }
 
@@ -292,10 +298,15 @@ func (cfg *Config) validate() error {
 // credential. Otherwise its callers would fail on every call.
 func (cfg *Config) checkMinting() error {
 	clients := cfg.OAuth.Clients
-	for _, up := range []struct {
+	type upstream struct {
 		name string
 		id   Identity
-	}{{"backend", cfg.Backend.Identity}, {"shadow", cfg.Shadow.Identity}} {
+	}
+	upstreams := []upstream{{"backend", cfg.Backend.Identity}, {"shadow", cfg.Shadow.Identity}}
+	if cfg.Migration != nil {
+		upstreams = append(upstreams, upstream{"migration.to", cfg.Migration.To.Identity})
+	}
+	for _, up := range upstreams {
 		name, id := up.name, up.id
 		if id.Kind != IdentityBearer {
 			continue

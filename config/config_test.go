@@ -197,3 +197,72 @@ trusted_proxies: ["10.0.0.0/8"]
 	_, err = load(t, "sayhello: {require_tokens: true}\n")
 	assert.ErrorContains(t, err, "sayhello.require_tokens: unknown key; did you mean require_token?", "a misspelt key is an error")
 }
+
+func TestMigrationSection(t *testing.T) {
+	t.Run("OKAbsent", func(t *testing.T) {
+		cfg, err := load(t, "greeting: hi {firstName}\n")
+		require.NoError(t, err)
+		assert.Nil(t, cfg.Migration)
+	})
+	t.Run("OKDefaults", func(t *testing.T) {
+		cfg, err := load(t, `
+backend: {kind: soap, url: "http://legacy:8080/hello", timeout: 3s}
+migration:
+  to: {kind: json, url: "http://new:9000"}
+`)
+		require.NoError(t, err)
+		m := cfg.Migration
+		require.NotNil(t, m)
+		assert.Equal(t, 3*time.Second, m.To.Timeout, "the backend's")
+		assert.Equal(t, 64, m.To.MaxConns)
+		assert.Equal(t, config.Breaker{Failures: 5, Cooldown: 10 * time.Second}, m.To.Breaker)
+		assert.Equal(t, 0, m.Weight)
+		assert.Equal(t, 10*time.Minute, m.Ramp.Pause)
+		assert.Equal(t, 2*time.Minute, m.Rollback.Window)
+		assert.Equal(t, 20, m.Rollback.MinCalls)
+		assert.Equal(t, 0.05, *m.Rollback.MaxErrorRate)
+		assert.Equal(t, 0.05, *m.Rollback.MaxMismatchRate)
+		assert.Equal(t, time.Second, m.Poll)
+		assert.Equal(t, 168*time.Hour, m.Retention)
+	})
+	t.Run("OKEveryKey", func(t *testing.T) {
+		cfg, err := load(t, `
+migration:
+  to:
+    kind: soap
+    url: http://new:9000/hello
+    timeout: 1s
+    max_conns: 8
+    identity: {kind: basic, username: gw, password: pw}
+    breaker: {failures: 2, cooldown: 5s}
+  weight: 30
+  ramp: {steps: [5, 25, 50, 100], pause: 30s}
+  rollback: {window: 1m, min_calls: 50, max_error_rate: 0.1, max_mismatch_rate: 0}
+  poll: 500ms
+  retention: 24h
+`)
+		require.NoError(t, err)
+		m := cfg.Migration
+		assert.Equal(t, config.KindSOAP, m.To.Kind)
+		assert.Equal(t, time.Second, m.To.Timeout)
+		assert.Equal(t, "gw", m.To.Identity.Username)
+		assert.Equal(t, 30, m.Weight)
+		assert.Equal(t, config.Ramp{Steps: []int{5, 25, 50, 100}, Pause: 30 * time.Second}, m.Ramp)
+		assert.Equal(t, time.Minute, m.Rollback.Window)
+		assert.Equal(t, 50, m.Rollback.MinCalls)
+		assert.Equal(t, 0.1, *m.Rollback.MaxErrorRate)
+		assert.Equal(t, 0.0, *m.Rollback.MaxMismatchRate, "0 turns the check off, it is not the default")
+		assert.Equal(t, 500*time.Millisecond, m.Poll)
+		assert.Equal(t, 24*time.Hour, m.Retention)
+	})
+	t.Run("ErrMintForNotAClient", func(t *testing.T) {
+		_, err := load(t, `
+migration:
+  to:
+    kind: json
+    url: http://new:9000
+    identity: {kind: bearer, mint_for: nobody}
+`)
+		require.ErrorContains(t, err, "migration.to.identity.mint_for: \"nobody\" is not among the clients")
+	})
+}

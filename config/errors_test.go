@@ -20,7 +20,7 @@ var errorMessages = map[string]string{
 	"unknown-key.yaml":         `unknown-key.yaml:1: greting: unknown key; did you mean greeting?`,
 	"unknown-nested-key.yaml":  `unknown-nested-key.yaml:2: sayhello.require_tokens: unknown key; did you mean require_token?`,
 	"unknown-key-in-list.yaml": `unknown-key-in-list.yaml:4: clients[0].redirect_uri: unknown key; did you mean redirect_uris?`,
-	"unknown-key-far.yaml":     `unknown-key-far.yaml:2: colour: unknown key; the keys here are backend, clients, greeting, max_body_bytes, sayhello, session_key, shadow, tokens, trusted_proxies, users`,
+	"unknown-key-far.yaml":     `unknown-key-far.yaml:2: colour: unknown key; the keys here are backend, clients, greeting, max_body_bytes, migration, sayhello, session_key, shadow, tokens, trusted_proxies, users`,
 	// Syntax: the line that is wrong, not the block it breaks.
 	"indent-list-item.yaml":   `indent-list-item.yaml:3: unexpected key here: check the indentation (keys of one mapping start in the same column; the keys of a list item line up under the first one, after "- ")`,
 	"indent-too-deep.yaml":    `indent-too-deep.yaml:2: unexpected key here: check the indentation (keys of one mapping start in the same column; the keys of a list item line up under the first one, after "- ")`,
@@ -41,6 +41,12 @@ var errorMessages = map[string]string{
 	"bad-kind.yaml":           `bad-kind.yaml:2: backend.kind: must be local, json or soap, not "grpc"`,
 	"bad-trusted-proxy.yaml":  `bad-trusted-proxy.yaml:1: trusted_proxies[1]: "proxy.local" is neither an IP address nor a CIDR: use such as 10.0.0.1 or 10.0.0.0/8`,
 	"short-session-key.yaml":  `short-session-key.yaml:1: session_key: is 5 characters; use at least 32 (hellogw hash-secret -generate makes one)`,
+	// The migration section.
+	"migration-no-to.yaml":  `migration-no-to.yaml:3: migration.to.kind: is required: local, json or soap, the backend being migrated to`,
+	"migration-url.yaml":    `migration-url.yaml:4: migration.to.url: must be an absolute http or https URL for kind json, not "new.example:9000"`,
+	"migration-weight.yaml": `migration-weight.yaml:3: migration.weight: must be from 0 to 100 (a percentage of callers), not 150`,
+	"migration-steps.yaml":  `migration-steps.yaml:6: migration.ramp.steps[2]: is 25: steps are weights from 1 to 100, each above the one before, such as [5, 25, 50, 100]`,
+	"migration-rate.yaml":   `migration-rate.yaml:7: migration.rollback.max_error_rate: must be from 0 to 1 (a share: 0.05 is 5 %; 0 turns the check off), not 5`,
 	// The OAuth section, checked by oauth.NewServer.
 	"missing-secret.yaml":        `missing-secret.yaml:2: clients[0].secret: missing: give secret or secret_hash`,
 	"both-secrets.yaml":          `both-secrets.yaml:3: clients[0].secret: both secret and secret_hash given: give one of them`,

@@ -26,6 +26,7 @@ const (
 	KindMethodNotAllowed             // a route, but not for this method
 	KindForbidden                    // an authenticated caller without the scope
 	KindThrottled                    // too many failed authentication attempts
+	KindConflict                     // a request the target's current state refuses (admin routes)
 )
 
 var kindNames = [...]string{
@@ -43,6 +44,7 @@ var kindNames = [...]string{
 	KindMethodNotAllowed: "method_not_allowed",
 	KindForbidden:        "forbidden",
 	KindThrottled:        "throttled",
+	KindConflict:         "conflict",
 }
 
 // String names the kind as it appears in logs and metric labels.
@@ -52,7 +54,7 @@ func (k Kind) String() string { return kindNames[k] }
 func (k Kind) clientFault() bool {
 	switch k {
 	case KindInvalid, KindTooLarge, KindUnsupportedType, KindUnauthorized, KindMustUnderstand, KindVersionMismatch,
-		KindNotFound, KindMethodNotAllowed, KindForbidden, KindThrottled:
+		KindNotFound, KindMethodNotAllowed, KindForbidden, KindThrottled, KindConflict:
 		return true
 	}
 	return false

@@ -32,6 +32,7 @@ var problemStatus = [...]int{
 	KindMethodNotAllowed: http.StatusMethodNotAllowed,
 	KindForbidden:        http.StatusForbidden,
 	KindThrottled:        http.StatusTooManyRequests,
+	KindConflict:         http.StatusConflict, // RFC 9110 §15.5.10
 }
 
 // WriteProblem answers with err as application/problem+json (RFC 9457),

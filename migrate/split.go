@@ -71,6 +71,9 @@ func (s *Split) SayHelloContext(ctx context.Context, firstName *string) (*string
 	if s.Side(ctx) == SideNext {
 		side, b = SideNext, s.next
 	}
+	if len(s.observers) == 0 {
+		return b.SayHelloContext(ctx, firstName)
+	}
 	start := time.Now()
 	greeting, err := b.SayHelloContext(ctx, firstName)
 	elapsed := time.Since(start)

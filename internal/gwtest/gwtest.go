@@ -1,10 +1,12 @@
 // Package gwtest holds what the tests of the gateway and of the packages
 // behind it (migrate) share to drive a real gateway: building one on the
-// local core, sending it a request, and the sayHello request envelopes.
+// local core, sending it a request, the sayHello request envelopes, and a
+// JSON upstream.
 package gwtest
 
 import (
 	"bytes"
+	"encoding/json"
 	"encoding/xml"
 	"io"
 	"net/http"
@@ -75,4 +77,30 @@ func escape(s string) string {
 	var b bytes.Buffer
 	_ = xml.EscapeText(&b, []byte(s)) // a bytes.Buffer does not fail
 	return b.String()
+}
+
+// JSONAPI starts a real HTTP JSON HelloService, as a JSON backend calls
+// it (POST …/sayHello, {"firstName"} → {"greeting"}), whose answers
+// answer decides: a greeting, or an HTTP error status (0 for none). It is
+// closed when the test ends; its base URL is returned.
+func JSONAPI(tb testing.TB, answer func(firstName string) (greeting string, status int)) string {
+	tb.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			FirstName string `json:"firstName"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		greeting, status := answer(req.FirstName)
+		if status != 0 {
+			http.Error(w, "failing", status)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]string{"greeting": greeting})
+	}))
+	tb.Cleanup(srv.Close)
+	return srv.URL
 }
