@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/hellogw/hellogw/gateway"
 )
 
 var (
@@ -140,7 +142,7 @@ func (rp *Reporter) serveDashboard(c *gin.Context) {
 	var buf bytes.Buffer
 	if err := dashboardPage.Execute(&buf, d); err != nil {
 		rp.log.ErrorContext(c, "migration dashboard", "err", err)
-		writeProblem(c, http.StatusInternalServerError, "internal error")
+		gateway.WriteProblem(c, &gateway.Error{Kind: gateway.KindInternal, Message: "internal error"})
 		return
 	}
 	h := c.Writer.Header()

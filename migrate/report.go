@@ -3,13 +3,14 @@ package migrate
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/go-json-experiment/json"
+
+	"github.com/hellogw/hellogw/gateway"
 )
 
 // Paths of the report, on the admin surface only (main's admin guard).
@@ -151,13 +152,13 @@ func (rp *Reporter) report(c *gin.Context) *Report {
 	now := time.Now()
 	since, err := parseSince(c.Query("since"), now)
 	if err != nil {
-		writeProblem(c, http.StatusBadRequest, err.Error())
+		gateway.WriteProblem(c, &gateway.Error{Kind: gateway.KindInvalid, Message: err.Error()})
 		return nil
 	}
 	r, err := rp.build(c.Request.Context(), since, now)
 	if err != nil {
 		rp.log.ErrorContext(c, "migration report", "request_id", c.Writer.Header().Get("X-Request-Id"), "err", err)
-		writeProblem(c, http.StatusServiceUnavailable, "the migration report cannot be read from the store right now")
+		gateway.WriteProblem(c, &gateway.Error{Kind: gateway.KindUnavailable, Message: "the migration report cannot be read from the store right now"})
 		return nil
 	}
 	return r
@@ -171,29 +172,9 @@ func (rp *Reporter) serveJSON(c *gin.Context) {
 	}
 	body, err := json.Marshal(r, json.Deterministic(true))
 	if err != nil {
-		writeProblem(c, http.StatusInternalServerError, "internal error")
+		gateway.WriteProblem(c, &gateway.Error{Kind: gateway.KindInternal, Message: "internal error"})
 		return
 	}
 	c.Header("Cache-Control", "no-store")
 	c.Data(http.StatusOK, "application/json", body)
-}
-
-// problem is an RFC 9457 problem details object, as the gateway writes them.
-type problem struct {
-	Type      string `json:"type"`
-	Title     string `json:"title"`
-	Status    int    `json:"status"`
-	Detail    string `json:"detail"`
-	RequestID string `json:"request_id,omitempty"`
-}
-
-// writeProblem answers with an RFC 9457 problem.
-func writeProblem(c *gin.Context, status int, detail string) {
-	body, err := json.Marshal(problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail,
-		RequestID: c.Writer.Header().Get("X-Request-Id")})
-	if err != nil {
-		panic(fmt.Sprintf("a problem of strings and an int: %v", err))
-	}
-	c.Header("Cache-Control", "no-store")
-	c.Data(status, "application/problem+json", body)
 }
