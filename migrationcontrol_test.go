@@ -18,6 +18,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/hellogw/hellogw/internal/gwtest"
 	"github.com/hellogw/hellogw/internal/pgtest"
@@ -82,6 +83,8 @@ func TestMigrationControl(t *testing.T) {
 	var failing atomic.Bool
 	cfg := writeConfig(t, `
 trusted_proxies: [127.0.0.1]
+clients:
+`+adminClients+`
 migration:
   to: {kind: json, url: %q, breaker: {failures: 1000}}
   weight: 0
@@ -137,6 +140,23 @@ migration:
 		assert.Equal(t, 30, weightOf(t, a), "nothing changed")
 	})
 	top := t // the restarted node outlives the subtest
+	t.Run("TokenOnThePublicPort", func(t *testing.T) {
+		token := func(id, secret string) string {
+			conf := clientcredentials.Config{ClientID: id, ClientSecret: secret, TokenURL: a.URL + "/odfksdlfksld345345fdgdfg3453"}
+			tok, err := conf.Token(t.Context())
+			require.NoError(t, err)
+			return tok.AccessToken
+		}
+		res := migrateCLI(t, "set", "35", "-admin-url", a.URL, "-token", token("batch-job", "batch-secret"))
+		assert.Equal(t, 1, res.code, "%s", res)
+		assert.Contains(t, res.stderr, "HTTP 403: the access token does not have the admin scope")
+		res = runClientCommand(t, []string{"HELLOGW_ADMIN_TOKEN=" + token("prometheus", "prometheus-secret")},
+			hellogwBinary(t), "migrate", "set", "35", "-admin-url", a.URL)
+		require.Equal(t, 0, res.code, "%s", res)
+		assert.Equal(t, "weight 35%, running\nreason: hellogw migrate set 35\n", res.stdout)
+		res = migrateCLI(t, "set", "30", "-admin-url", a.AdminURL)
+		require.Equal(t, 0, res.code, "%s", res)
+	})
 	t.Run("RestartKeepsTheWeight", func(t *testing.T) {
 		b.Stop()
 		b = startClientsGateway(top, "-config", cfg, "-store", store)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/hellogw/hellogw/gen"
 	"github.com/hellogw/hellogw/internal/gwtest"
+	"github.com/hellogw/hellogw/internal/pgtest"
 	"github.com/hellogw/hellogw/migrate"
 	"github.com/hellogw/hellogw/wsdl"
 )
@@ -312,6 +313,37 @@ func testRollback(t *testing.T, tc rollbackCase) {
 	require.NoError(t, err)
 	assert.Equal(t, tc.cfg.Weight, st.Weight)
 	assert.Equal(t, migrate.Running, st.Status)
+}
+
+// TestControllerRollbackUnrecorded: a node whose store takes no writes
+// (its role may not update the state, reads still work) keeps sending no
+// one to the failing backend, although the store still says 50, and
+// records the rollback once it can.
+func TestControllerRollbackUnrecorded(t *testing.T) {
+	connURL := pgtest.Schema(t)
+	open := postgresAt(connURL)
+	up := newUpstream(t)
+	n := startNode(t, open, up.backend, migrate.ControllerConfig{Weight: 50, Window: 4 * time.Second, MinCalls: 5, MaxErrorRate: 0.2, Poll: 100 * time.Millisecond})
+	pgtest.Exec(t, connURL, `REVOKE UPDATE ON migration_state FROM CURRENT_USER`)
+	up.failing.Store(true)
+	for i := 0; n.split.Weight() != 0; i++ {
+		require.Less(t, i, 2000, "no rollback")
+		_, _ = n.split.SayHelloContext(callerCtx(2*i, 0), new("x"))
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond) // five polls, each reading weight 50
+	assert.Equal(t, 0, n.split.Weight(), "held at 0 while the rollback is not recorded")
+	st, err := mustOpenStore(t, open).State(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, 50, st.Weight)
+
+	pgtest.Exec(t, connURL, `GRANT UPDATE ON migration_state TO CURRENT_USER`)
+	eventually(t, 2*time.Second, func() bool { return n.ctrl.State().Status == migrate.RolledBack }, "state %+v", n.ctrl.State())
+	assert.Equal(t, 0, n.split.Weight())
+	events, err := n.ctrl.History(t.Context(), time.Time{}, 10)
+	require.NoError(t, err)
+	require.Len(t, events, 2)
+	assert.Equal(t, migrate.ActorRollback, events[0].Actor)
 }
 
 // TestControllerRamp: a ramp advances step by step while the next backend

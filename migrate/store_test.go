@@ -36,8 +36,10 @@ func sqliteFile(tb testing.TB) database {
 }
 
 // postgresSchema is a new schema on the test server.
-func postgresSchema(tb testing.TB) database {
-	connURL := pgtest.Schema(tb)
+func postgresSchema(tb testing.TB) database { return postgresAt(pgtest.Schema(tb)) }
+
+// postgresAt is the PostgreSQL database at connURL.
+func postgresAt(connURL string) database {
 	return func(tb testing.TB) *sqldb.DB {
 		tb.Helper()
 		db, err := postgres.Open(context.Background(), connURL)

@@ -35,8 +35,8 @@ func Schema(tb testing.TB) string {
 	tb.Helper()
 	base := URL(tb)
 	name := "hellogw_test_" + strings.ToLower(rand.Text())
-	exec(tb, base, `CREATE SCHEMA `+pgx.Identifier{name}.Sanitize())
-	tb.Cleanup(func() { exec(tb, base, `DROP SCHEMA `+pgx.Identifier{name}.Sanitize()+` CASCADE`) })
+	Exec(tb, base, `CREATE SCHEMA `+pgx.Identifier{name}.Sanitize())
+	tb.Cleanup(func() { Exec(tb, base, `DROP SCHEMA `+pgx.Identifier{name}.Sanitize()+` CASCADE`) })
 	u, err := url.Parse(base)
 	if err != nil {
 		tb.Fatal(err)
@@ -47,8 +47,8 @@ func Schema(tb testing.TB) string {
 	return u.String()
 }
 
-// exec runs one statement on a connection of its own.
-func exec(tb testing.TB, connURL, sql string) {
+// Exec runs one statement on a connection of its own to connURL.
+func Exec(tb testing.TB, connURL, sql string) {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
