@@ -73,7 +73,7 @@ func TestReport(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, n.call(t, soap)) // on next, answered
 		next.failing.Store(true)
-		for range 4 {
+		for range 3 { // the window then holds 4 calls, 3 failed: above 0.5
 			require.Error(t, n.call(t, json12))
 		}
 		eventually(t, 5*time.Second, func() bool { return n.ctrl.State().Status == migrate.RolledBack }, "no rollback")
@@ -101,8 +101,8 @@ func TestReport(t *testing.T) {
 			calls[p.Wire] += p.Calls
 			errs[p.Wire] += p.Errors
 		}
-		assert.Equal(t, map[string]int64{"soap11": 4, "json": 7}, calls)
-		assert.Equal(t, map[string]int64{"soap11": 0, "json": 4}, errs)
+		assert.Equal(t, map[string]int64{"soap11": 4, "json": 6}, calls)
+		assert.Equal(t, map[string]int64{"soap11": 0, "json": 3}, errs)
 
 		require.Len(t, r.Clients, 2)
 		assert.Equal(t, "legacy-app", r.Clients[0].Client, "the SOAP caller first")
@@ -116,7 +116,7 @@ func TestReport(t *testing.T) {
 			sides[p.Side] += p.Count
 			assert.LessOrEqual(t, p.P50MS, p.P95MS)
 		}
-		assert.Equal(t, map[string]int64{migrate.SideCurrent: 6, migrate.SideNext: 5}, sides)
+		assert.Equal(t, map[string]int64{migrate.SideCurrent: 6, migrate.SideNext: 4}, sides)
 		assert.Equal(t, []migrate.ShadowPoint{}, r.Shadow, "no shadow configured")
 	})
 }
