@@ -22,7 +22,7 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64, buf *bytes.Bu
 		return nil, tooLarge(limit)
 	}
 	var gz bool
-	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
+	switch enc := strings.ToLower(strings.TrimSpace(headerValue(r.Header, fieldContentEncoding))); enc {
 	case "", "identity":
 	case "gzip", "x-gzip":
 		gz = true

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/gin-gonic/gin"
 
@@ -70,9 +71,10 @@ func noteError(c *gin.Context, err *Error) { stateOf(c).err = err }
 func (g *Gateway) observe(c *gin.Context) {
 	start := time.Now()
 	st := statePool.Get().(*reqState)
-	*st = reqState{ResponseWriter: c.Writer, id: requestID(c.Request.Header[headerRequestID])}
+	idValue := requestID(c.Request.Header[headerRequestID])
+	*st = reqState{ResponseWriter: c.Writer, id: idValue[0]}
 	// Assigned: the key is canonical already, which Header.Set would check again.
-	c.Writer.Header()[headerRequestID] = []string{st.id}
+	c.Writer.Header()[headerRequestID] = idValue
 	c.Writer = st
 
 	c.Next()
@@ -166,13 +168,21 @@ func newIDPrefix() string {
 	return hex.EncodeToString(b) + "-"
 }
 
-// requestID takes the values of the request's X-Request-Id header.
-func requestID(given []string) string {
+// requestID takes the values of the request's X-Request-Id header and
+// returns the id as the answer's header value: the caller's own slice, or
+// a new id made in one allocation, its text and the slice together.
+func requestID(given []string) []string {
 	if len(given) > 0 && validRequestID(given[0]) {
-		return given[0]
+		return given[:1:1] // capacity 1: an Add to the answer's header copies it
 	}
-	var b [32]byte // 13 bytes of prefix, at most 13 base-36 digits: one allocation, the string
-	return string(strconv.AppendUint(append(b[:0], idPrefix...), idCounter.Add(1), 36))
+	// 13 bytes of prefix, at most 13 base-36 digits.
+	v := new(struct {
+		value [1]string
+		text  [32]byte
+	})
+	b := strconv.AppendUint(append(v.text[:0], idPrefix...), idCounter.Add(1), 36)
+	v.value[0] = unsafe.String(&v.text[0], len(b)) // v.text is not written again
+	return v.value[:]
 }
 
 // validRequestID accepts 1 to 128 characters of [A-Za-z0-9._:-]: enough for

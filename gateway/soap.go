@@ -14,9 +14,10 @@ import (
 // (text/xml), SOAP 1.2 (application/soap+xml, with the action as a
 // parameter) or, for JSON clients that post to the base URL, JSON.
 func (g *Gateway) handlePort(c *gin.Context) {
-	media := strings.ToLower(c.ContentType())
-	params := cachedMediaParams(c.GetHeader("Content-Type"))
-	v, action := soap11, soapAction(c.Request.Header)
+	ct := headerValue(c.Request.Header, fieldContentType)
+	media := strings.ToLower(mediaType(ct))
+	params := cachedMediaParams(ct)
+	v, action := soap11, headerValue(c.Request.Header, fieldSOAPAction)
 	switch {
 	case media == "application/soap+xml":
 		v, action = soap12, params["action"]
@@ -74,14 +75,32 @@ func (g *Gateway) handlePort(c *gin.Context) {
 	writeData(c, http.StatusOK, f.contentType, buf.Bytes())
 }
 
-// soapAction returns the SOAPAction header (SOAP 1.1 §6.1.1). The map is
-// read with the key in canonical form: Header.Get("SOAPAction") would
-// canonicalise it, a new string, on every request.
-func soapAction(h http.Header) string {
-	if v := h["Soapaction"]; len(v) > 0 {
+// headerValue returns the first value of the field whose name, in its
+// canonical form, is key: Header.Get would check and canonicalise the name
+// again on every request (~400 instructions for "Content-Type"), or, for
+// "SOAPAction", make a new string of it.
+func headerValue(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
 		return v[0]
 	}
 	return ""
+}
+
+// The request fields read on every call, in canonical form.
+const (
+	fieldContentType     = "Content-Type"
+	fieldContentEncoding = "Content-Encoding"
+	fieldSOAPAction      = "Soapaction" // SOAP 1.1 §6.1.1
+)
+
+// mediaType is the media type of a Content-Type value as gin's
+// Context.ContentType returns it, the text before any parameter, without
+// reading the header again.
+func mediaType(ct string) string {
+	if i := strings.IndexAny(ct, " ;"); i >= 0 {
+		return ct[:i]
+	}
+	return ct
 }
 
 // mediaParams returns the parameters of a Content-Type (RFC 9110 §8.3.1),

@@ -218,19 +218,43 @@ func (h *Handler) format(b []byte, t time.Time, level slog.Level, msg string, at
 			return b, false
 		}
 	}
-	if h.rep == nil {
+	switch {
+	case h.rep == nil && h.json:
+		// The request line's case, spelt out: no separator to choose, and
+		// strings, ints and durations written here, not through appendPair.
+		for _, a := range attrs {
+			b = append(b, ',', '"')
+			b = appendEscapedJSONString(b, a.Key)
+			b = append(b, '"', ':')
+			switch k := a.Value.Kind(); k {
+			case slog.KindString:
+				b = append(b, '"')
+				b = appendEscapedJSONString(b, a.Value.String())
+				b = append(b, '"')
+			case slog.KindInt64:
+				b = strconv.AppendInt(b, a.Value.Int64(), 10)
+			case slog.KindDuration:
+				if h.seconds {
+					b, ok = appendJSONFloat(b, a.Value.Duration().Seconds())
+				} else {
+					b = strconv.AppendInt(b, int64(a.Value.Duration()), 10)
+				}
+			default:
+				b, ok = h.appendValue(b, a.Value, k)
+			}
+			if !ok {
+				return b, false
+			}
+		}
+	case h.rep == nil:
 		// handle let only the fast kinds through: no LogValuer, no Any.
 		for _, a := range attrs {
-			v, k := a.Value, a.Value.Kind()
-			if k == slog.KindDuration && h.seconds {
-				v, k = slog.Float64Value(v.Duration().Seconds()), slog.KindFloat64
-			}
-			if b, ok = h.appendPair(b, sep, a.Key, v, k); !ok {
+			if b, ok = h.appendPair(b, sep, a.Key, a.Value, a.Value.Kind()); !ok {
 				return b, false
 			}
 			sep = h.attrSep()
 		}
-	} else {
+	default:
 		for _, a := range attrs {
 			if b, sep, ok = h.appendAttr(b, sep, a); !ok {
 				return b, false
@@ -442,6 +466,14 @@ func appendJSONFloat(b []byte, f float64) ([]byte, bool) {
 // safe reports an ASCII byte that a JSON string holds as is (slog's safeSet).
 func safe(c byte) bool { return c >= 0x20 && c != '"' && c != '\\' }
 
+// plainJSON holds the bytes safe accepts, as a table.
+var plainJSON = func() (t [256]bool) {
+	for c := range utf8.RuneSelf {
+		t[c] = safe(byte(c))
+	}
+	return t
+}()
+
 // needsQuoting is slog's rule for a text value: quote anything empty, with
 // a space, '=', a byte JSON would escape (but a backslash), or a rune that
 // is invalid, a space or not printable.
@@ -473,8 +505,15 @@ const hex = "0123456789abcdef"
 // \u00XX for other control bytes, \ufffd for invalid UTF-8, and U+2028
 // and U+2029 escaped.
 func appendEscapedJSONString(b []byte, s string) []byte {
+	i := 0
+	for i < len(s) && plainJSON[s[i]] { // the usual case, one load a byte
+		i++
+	}
+	if i == len(s) {
+		return append(b, s...)
+	}
 	start := 0
-	for i := 0; i < len(s); {
+	for i < len(s) {
 		if c := s[i]; c < utf8.RuneSelf {
 			if safe(c) {
 				i++
