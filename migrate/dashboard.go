@@ -10,6 +10,7 @@ import (
 	"html/template"
 	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -54,7 +55,16 @@ type dashboard struct {
 	Latency *chart
 	Totals  []wireTotal
 	Agree   ShadowPoint // the range's shadow results, summed
+	// Callers are the first maxTableRows of the report's clients, and
+	// MoreCallers how many the page leaves to the JSON report.
+	Callers     []ClientRow
+	MoreCallers int
+	ReportQuery string // "?since=…" of the request, or ""
 }
+
+// maxTableRows bounds the callers the page lists: a crowd of unauthenticated
+// addresses must not make a page too long to load.
+const maxTableRows = 200
 
 type rangeLink struct {
 	Label, Query string
@@ -157,6 +167,9 @@ func (rp *Reporter) serveDashboard(c *gin.Context) {
 // newDashboard computes the page of r; since is the request's ?since=.
 func newDashboard(r *Report, since string) *dashboard {
 	d := &dashboard{Report: r, CSS: template.CSS(dashboardCSS)}
+	if since != "" {
+		d.ReportQuery = "?since=" + url.QueryEscape(since)
+	}
 	if since == "" {
 		since = "1h"
 	}
@@ -173,6 +186,8 @@ func newDashboard(r *Report, since string) *dashboard {
 		}
 	}
 	d.Wires = slices.SortedFunc(maps.Keys(seen), func(a, b string) int { return cmp.Or(cmp.Compare(wireRank(a), wireRank(b)), cmp.Compare(a, b)) })
+	d.Callers = r.Clients[:min(len(r.Clients), maxTableRows)]
+	d.MoreCallers = len(r.Clients) - len(d.Callers)
 	d.Weight = weightChart(r)
 	d.Traffic, d.Totals = trafficChart(r, d.Wires)
 	d.Shadow, d.Agree = shadowChart(r)

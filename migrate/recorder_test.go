@@ -165,6 +165,23 @@ func TestRecorder(t *testing.T) {
 			assert.InEpsilon(t, 80.0, lat[0].P95MS, 0.19, "p95 %v ms", lat[0].P95MS)
 			assert.InDelta(t, 9.8, lat[0].MeanMS, 0.001)
 		}},
+		{"CallersPastTheLimitAreOther", func(t *testing.T, open database) {
+			clk := newClock(t0)
+			rec := migrate.NewRecorder(migrated(t, open), migrate.RecorderConfig{Node: "a", Now: clk.Now, MaxCallers: 2})
+			for _, addr := range []string{"192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4", "192.0.2.1"} {
+				rec.ObserveCall(callCtx("json", "", "", addr), migrate.SideCurrent, time.Millisecond, nil)
+			}
+			clk.Add(time.Minute) // a new minute, a new allowance
+			rec.ObserveCall(callCtx("json", "", "", "192.0.2.4"), migrate.SideCurrent, time.Millisecond, nil)
+			require.NoError(t, rec.Flush(ctx))
+			clients, err := rec.Clients(ctx, t0)
+			require.NoError(t, err)
+			got := map[string]int64{}
+			for _, c := range clients {
+				got[c.Client] = c.Wires["json"]
+			}
+			assert.Equal(t, map[string]int64{"addr:192.0.2.1": 2, "addr:192.0.2.2": 1, migrate.OtherCallers: 2, "addr:192.0.2.4": 1}, got)
+		}},
 		{"FailedFlushKeepsTheCounts", func(t *testing.T, open database) {
 			clk := newClock(t0)
 			db := migrated(t, open)

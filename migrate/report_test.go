@@ -2,10 +2,12 @@ package migrate_test
 
 import (
 	"context"
+	"fmt"
 
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -169,4 +171,19 @@ func TestDashboardWithoutCalls(t *testing.T) {
 	assert.Contains(t, page, `id="chart-weight"`, "the weight is drawn even without calls")
 	assert.Contains(t, page, "Rolls back above 10.0 % errors, once the window holds 20 calls")
 	assert.NotContains(t, page, "<script")
+}
+
+// TestDashboardManyCallers: the page lists the latest callers only, and
+// says how many more the JSON report has.
+func TestDashboardManyCallers(t *testing.T) {
+	n := startReportNode(t, sqliteFile(t), newUpstream(t), migrate.ControllerConfig{})
+	for i := range 205 {
+		n.rec.ObserveCall(callCtx("json", "", "", fmt.Sprintf("10.0.%d.%d", i/256, i%256)), migrate.SideCurrent, time.Millisecond, nil)
+	}
+	status, _, body := get(t, n.url+migrate.PathDashboard+"?since=2h")
+	require.Equal(t, http.StatusOK, status, "%s", body)
+	page := string(body)
+	assert.Equal(t, 200, strings.Count(page, "<td>addr:10.0."), "rows")
+	assert.Contains(t, page, `id="more-callers">5 more callers`)
+	assert.Contains(t, page, `href="../migration?since=2h"`)
 }
