@@ -450,6 +450,7 @@ func (m *Main) Run(ctx context.Context) error {
 	go authz.RunSweeper(sweepCtx, 10*time.Minute)
 	if mig != nil {
 		migrate.RegisterControl(gw.Routes(), mig.ctrl)
+		migrate.NewReporter(mig.ctrl, mig.rec, m.Logger).Register(gw.Routes())
 		defer mig.run()() // after the shadow's last comparisons
 	}
 	if shadow != nil {

@@ -346,6 +346,33 @@ func TestControllerRollbackUnrecorded(t *testing.T) {
 	assert.Equal(t, migrate.ActorRollback, events[0].Actor)
 }
 
+// TestControllerWindowSlides: failures older than the window no longer
+// count. Four failures (below min_calls), then, past the window, four good
+// calls and one failure: a rate of 0.2, not above it. Counted together
+// they would be 5 of 9 and a rollback.
+func TestControllerWindowSlides(t *testing.T) {
+	up := newUpstream(t)
+	n := startNode(t, sqliteFile(t), up.backend, migrate.ControllerConfig{Weight: 100, Window: 2 * time.Second, MinCalls: 5, MaxErrorRate: 0.2, Poll: 50 * time.Millisecond})
+	call := func(fail bool) {
+		up.failing.Store(fail)
+		_, err := n.split.SayHelloContext(callerCtx(0, 0), new("x"))
+		require.Equal(t, fail, err != nil)
+	}
+	for range 4 {
+		call(true)
+	}
+	assert.Equal(t, migrate.Counts{Calls: 4, Errors: 4}, n.ctrl.Window())
+	time.Sleep(2500 * time.Millisecond)
+	assert.Equal(t, migrate.Counts{}, n.ctrl.Window())
+	for range 4 {
+		call(false)
+	}
+	call(true)
+	time.Sleep(300 * time.Millisecond) // six polls
+	assert.Equal(t, 100, n.split.Weight())
+	assert.Equal(t, migrate.Running, n.ctrl.State().Status)
+}
+
 // TestControllerRamp: a ramp advances step by step while the next backend
 // is healthy, holds while paused, and a failing backend rolls it back
 // and stops it.

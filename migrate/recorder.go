@@ -30,6 +30,12 @@ type RecorderConfig struct {
 	Now func() time.Time
 	// Logger receives the failures of Run's flushes and sweeps. Nil discards.
 	Logger *slog.Logger
+	// MaxCallers bounds the rows (caller, method, wire format and side) a
+	// node keeps of a minute: callers that come later in the minute are
+	// counted under the client OtherCallers, so that a crowd of
+	// unauthenticated addresses cannot swell the store. Zero means
+	// DefaultMaxCallers.
+	MaxCallers int
 }
 
 // Recorder counts, per minute, the calls a split sees, by caller (client
@@ -44,6 +50,7 @@ type Recorder struct {
 	now       func() time.Time
 	db        *sqldb.DB
 	log       *slog.Logger
+	maxRows   int
 
 	flushMu sync.Mutex // one flush at a time
 	mu      sync.Mutex
@@ -66,13 +73,26 @@ type traffic struct {
 // shadowCounts is a minute of shadow results.
 type shadowCounts struct{ match, mismatch, errors int64 }
 
-// minute is what one node saw in one minute.
+// minute is what one node saw in one minute. Each row says whether it
+// changed since the last flush: a flush writes only those.
 type minute struct {
-	traffic map[trafficKey]*traffic
-	latency map[string]*histogram // by side
-	shadow  shadowCounts
-	dirty   bool // changed since the last flush
+	traffic map[trafficKey]*row[traffic]
+	latency map[string]*row[histogram] // by side
+	shadow  row[shadowCounts]
 }
+
+// row is a row of the store as the recorder keeps it.
+type row[T any] struct {
+	v     T
+	dirty bool // changed since the last flush
+}
+
+// OtherCallers is the client of the calls of callers past
+// RecorderConfig.MaxCallers in a minute.
+const OtherCallers = "other"
+
+// DefaultMaxCallers is RecorderConfig.MaxCallers when zero.
+const DefaultMaxCallers = 1000
 
 // NewRecorder returns a Recorder that flushes to db, whose schema is
 // migrated (OpenStore).
@@ -83,7 +103,11 @@ func NewRecorder(db *sqldb.DB, cfg RecorderConfig) *Recorder {
 		retention: cfg.Retention,
 		now:       cfg.Now,
 		log:       cfg.Logger,
+		maxRows:   cfg.MaxCallers,
 		minutes:   map[int64]*minute{},
+	}
+	if r.maxRows <= 0 {
+		r.maxRows = DefaultMaxCallers
 	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
@@ -105,10 +129,9 @@ func (r *Recorder) at(now time.Time) *minute {
 	k := minuteOf(now)
 	m := r.minutes[k]
 	if m == nil {
-		m = &minute{traffic: map[trafficKey]*traffic{}, latency: map[string]*histogram{}}
+		m = &minute{traffic: map[trafficKey]*row[traffic]{}, latency: map[string]*row[histogram]{}}
 		r.minutes[k] = m
 	}
-	m.dirty = true
 	return m
 }
 
@@ -140,20 +163,28 @@ func (r *Recorder) ObserveCall(ctx context.Context, side string, elapsed time.Du
 	k := trafficKey{client, method, wire, side}
 	t := m.traffic[k]
 	if t == nil {
-		t = &traffic{}
-		m.traffic[k] = t
+		if len(m.traffic) >= r.maxRows {
+			k.client = OtherCallers
+			t = m.traffic[k]
+		}
+		if t == nil {
+			t = &row[traffic]{}
+			m.traffic[k] = t
+		}
 	}
-	t.calls++
+	t.v.calls++
 	if failed {
-		t.errors++
+		t.v.errors++
 	}
-	t.lastSeen = now.UnixNano()
+	t.v.lastSeen = now.UnixNano()
+	t.dirty = true
 	h := m.latency[side]
 	if h == nil {
-		h = &histogram{}
+		h = &row[histogram]{}
 		m.latency[side] = h
 	}
-	h.observe(elapsed)
+	h.v.observe(elapsed)
+	h.dirty = true
 }
 
 // ObserveShadow records a shadow comparison's result: ShadowMatch,
@@ -161,22 +192,26 @@ func (r *Recorder) ObserveCall(ctx context.Context, side string, elapsed time.Du
 func (r *Recorder) ObserveShadow(result string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	m := r.at(r.now())
+	sh := &r.at(r.now()).shadow
 	switch result {
 	case ShadowMatch:
-		m.shadow.match++
+		sh.v.match++
 	case ShadowMismatch:
-		m.shadow.mismatch++
+		sh.v.mismatch++
 	default:
-		m.shadow.errors++
+		sh.v.errors++
 	}
+	sh.dirty = true
 }
 
-// snapshot is the rows of the minutes changed since the last flush.
+// snapshot is the rows changed since the last flush.
 type snapshot struct {
 	traffic []trafficRow
 	latency []latencyRow
 	shadow  []shadowRow
+	// taken are the dirty flags take cleared, to set again should the
+	// flush fail.
+	taken []*bool
 }
 
 type trafficRow struct {
@@ -196,46 +231,51 @@ type shadowRow struct {
 	shadowCounts
 }
 
-// take copies the minutes changed since the last flush and marks them
-// clean; it returns them, their keys and the current minute.
-func (r *Recorder) take() (s snapshot, taken []int64, current int64) {
+// take copies the rows changed since the last flush and marks them clean;
+// it returns them and the current minute.
+func (r *Recorder) take() (s snapshot, current int64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	current = minuteOf(r.now())
 	for k, m := range r.minutes {
-		if !m.dirty {
-			continue
-		}
 		for tk, t := range m.traffic {
-			s.traffic = append(s.traffic, trafficRow{k, tk, *t})
+			if t.dirty {
+				s.traffic = append(s.traffic, trafficRow{k, tk, t.v})
+				t.dirty = false
+				s.taken = append(s.taken, &t.dirty)
+			}
 		}
 		for side, h := range m.latency {
-			s.latency = append(s.latency, latencyRow{k, side, *h})
+			if h.dirty {
+				s.latency = append(s.latency, latencyRow{k, side, h.v})
+				h.dirty = false
+				s.taken = append(s.taken, &h.dirty)
+			}
 		}
-		if m.shadow != (shadowCounts{}) {
-			s.shadow = append(s.shadow, shadowRow{k, m.shadow})
+		if m.shadow.dirty {
+			s.shadow = append(s.shadow, shadowRow{k, m.shadow.v})
+			m.shadow.dirty = false
+			s.taken = append(s.taken, &m.shadow.dirty)
 		}
-		m.dirty = false
-		taken = append(taken, k)
 	}
-	return s, taken, current
+	return s, current
 }
 
 // flushed settles a flush of what take returned: once stored, the minutes
 // before current are final (a call recorded after take falls into current
-// or later) and are forgotten; when the flush failed, the taken minutes
-// are marked changed again, for the next flush.
-func (r *Recorder) flushed(taken []int64, current int64, ok bool) {
+// or later) and are forgotten; when the flush failed, the rows taken are
+// marked changed again, for the next flush.
+func (r *Recorder) flushed(s snapshot, current int64, ok bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if !ok {
-		for _, k := range taken {
-			r.minutes[k].dirty = true
+		for _, dirty := range s.taken {
+			*dirty = true
 		}
 		return
 	}
-	for k, m := range r.minutes {
-		if k < current && !m.dirty {
+	for k := range r.minutes {
+		if k < current {
 			delete(r.minutes, k)
 		}
 	}

@@ -165,6 +165,23 @@ func TestRecorder(t *testing.T) {
 			assert.InEpsilon(t, 80.0, lat[0].P95MS, 0.19, "p95 %v ms", lat[0].P95MS)
 			assert.InDelta(t, 9.8, lat[0].MeanMS, 0.001)
 		}},
+		{"CallersPastTheLimitAreOther", func(t *testing.T, open database) {
+			clk := newClock(t0)
+			rec := migrate.NewRecorder(migrated(t, open), migrate.RecorderConfig{Node: "a", Now: clk.Now, MaxCallers: 2})
+			for _, addr := range []string{"192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4", "192.0.2.1"} {
+				rec.ObserveCall(callCtx("json", "", "", addr), migrate.SideCurrent, time.Millisecond, nil)
+			}
+			clk.Add(time.Minute) // a new minute, a new allowance
+			rec.ObserveCall(callCtx("json", "", "", "192.0.2.4"), migrate.SideCurrent, time.Millisecond, nil)
+			require.NoError(t, rec.Flush(ctx))
+			clients, err := rec.Clients(ctx, t0)
+			require.NoError(t, err)
+			got := map[string]int64{}
+			for _, c := range clients {
+				got[c.Client] = c.Wires["json"]
+			}
+			assert.Equal(t, map[string]int64{"addr:192.0.2.1": 2, "addr:192.0.2.2": 1, migrate.OtherCallers: 2, "addr:192.0.2.4": 1}, got)
+		}},
 		{"FailedFlushKeepsTheCounts", func(t *testing.T, open database) {
 			clk := newClock(t0)
 			db := migrated(t, open)
@@ -289,5 +306,41 @@ func TestRecorderSteps(t *testing.T) {
 		assert.Equal(t, int64(5), lat[1].Count)
 		assert.InEpsilon(t, 1.0, lat[0].P95MS, 0.19)
 		assert.InEpsilon(t, 40.0, lat[1].P50MS, 0.19)
+	})
+}
+
+// TestRecorderRun: Run flushes every interval without being asked, and
+// once more when its context ends.
+func TestRecorderRun(t *testing.T) {
+	forEachDatabase(t, func(t *testing.T, open database) {
+		reader := migrate.NewRecorder(migrated(t, open), migrate.RecorderConfig{Node: "reader"})
+		calls := func() int64 {
+			traffic, err := reader.Traffic(context.Background(), time.Now().Add(-time.Hour), time.Minute)
+			require.NoError(t, err)
+			var n int64
+			for _, p := range traffic {
+				n += p.Calls
+			}
+			return n
+		}
+		run := func(interval time.Duration) (*migrate.Recorder, func()) {
+			rec := migrate.NewRecorder(migrated(t, open), migrate.RecorderConfig{Node: fmt.Sprint("every-", interval)})
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() { defer close(done); rec.Run(ctx, interval) }()
+			return rec, func() { cancel(); <-done }
+		}
+		c := callCtx("json", "app", gateway.MethodBearer, "")
+
+		rec, stop := run(50 * time.Millisecond)
+		rec.ObserveCall(c, migrate.SideCurrent, time.Millisecond, nil)
+		require.Eventually(t, func() bool { return calls() == 1 }, 5*time.Second, 10*time.Millisecond, "flushed by Run")
+		stop()
+
+		rec, stop = run(time.Hour) // no tick in this test
+		rec.ObserveCall(c, migrate.SideCurrent, time.Millisecond, nil)
+		assert.Equal(t, int64(1), calls())
+		stop()
+		assert.Equal(t, int64(2), calls(), "the last flush, when Run ends")
 	})
 }

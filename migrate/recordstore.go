@@ -22,9 +22,13 @@ var errBuckets = errors.New("migration_latency: buckets of an unknown layout")
 func (r *Recorder) Flush(ctx context.Context) error {
 	r.flushMu.Lock()
 	defer r.flushMu.Unlock()
-	s, taken, current := r.take()
+	s, current := r.take()
+	if len(s.taken) == 0 {
+		r.flushed(s, current, true)
+		return nil
+	}
 	err := r.db.InTx(ctx, func(tx *sql.Tx) error { return r.write(ctx, tx, s) })
-	r.flushed(taken, current, err == nil)
+	r.flushed(s, current, err == nil)
 	if err != nil {
 		return fmt.Errorf("migrate: flush: %w", err)
 	}

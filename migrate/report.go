@@ -1,0 +1,180 @@
+package migrate
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/go-json-experiment/json"
+
+	"github.com/hellogw/hellogw/gateway"
+)
+
+// Paths of the report, on the admin surface only (main's admin guard).
+const (
+	PathReport    = "/admin/migration"
+	PathDashboard = "/admin/migration/dashboard"
+)
+
+// DefaultReportRange is how far back a report looks without ?since=.
+const DefaultReportRange = time.Hour
+
+// historyLimit bounds the events a report lists.
+const historyLimit = 500
+
+// maxPoints bounds the steps of a chart: a longer range gets longer steps.
+const maxPoints = 120
+
+// steps are the lengths a report's step may have, shortest first.
+var steps = []time.Duration{
+	time.Minute, 2 * time.Minute, 5 * time.Minute, 10 * time.Minute, 15 * time.Minute, 30 * time.Minute,
+	time.Hour, 2 * time.Hour, 3 * time.Hour, 6 * time.Hour, 12 * time.Hour, 24 * time.Hour,
+}
+
+// Report is the body of GET /admin/migration, and what the dashboard
+// draws: the state and settings of the migration, this node's sliding
+// window, the history, and per step since Since the traffic by wire
+// format, the callers, both sides' latencies and the shadow's results.
+type Report struct {
+	State   State            `json:"state"`
+	Config  ControllerConfig `json:"config"`
+	Window  Counts           `json:"window"` // this node's
+	History []Event          `json:"history"`
+	Since   time.Time        `json:"since"`             // the start of the first step
+	Until   time.Time        `json:"until"`             // when the report was made
+	Step    time.Duration    `json:"step,format:units"` // of the series below
+	Traffic []TrafficPoint   `json:"traffic"`
+	Clients []ClientRow      `json:"clients"`
+	Latency []LatencyPoint   `json:"latency"`
+	Shadow  []ShadowPoint    `json:"shadow"`
+}
+
+// Reporter serves the report and the dashboard of a node.
+type Reporter struct {
+	control  *Controller
+	recorder *Recorder
+	log      *slog.Logger
+}
+
+// NewReporter returns the Reporter of a node: the state, settings, window
+// and history come from control, the counts from recorder (flushed first,
+// so that the node's latest calls are in).
+func NewReporter(control *Controller, recorder *Recorder, log *slog.Logger) *Reporter {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Reporter{control: control, recorder: recorder, log: log}
+}
+
+// Register adds GET PathReport and PathDashboard to routes. They are
+// operator routes: register them only where main's admin guard covers
+// every /admin/ path.
+func (rp *Reporter) Register(routes gin.IRoutes) {
+	routes.GET(PathReport, rp.serveJSON)
+	routes.GET(PathDashboard, rp.serveDashboard)
+}
+
+// errSince is a ?since= that is neither a time nor a duration.
+var errSince = errors.New(`since must be an RFC 3339 time ("2026-12-07T06:00:00Z") or a duration back from now ("24h")`)
+
+// parseSince reads ?since=: an RFC 3339 time, or a duration back from now;
+// empty means DefaultReportRange back.
+func parseSince(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return now.Add(-DefaultReportRange), nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		if !t.Before(now) {
+			return time.Time{}, errSince
+		}
+		return t, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return time.Time{}, errSince
+	}
+	return now.Add(-d), nil
+}
+
+// stepFor returns the shortest step that draws since to now in at most
+// maxPoints steps.
+func stepFor(since, now time.Time) time.Duration {
+	for _, s := range steps {
+		if now.Sub(since) <= maxPoints*s {
+			return s
+		}
+	}
+	return steps[len(steps)-1]
+}
+
+// build makes the report of the range since to now.
+func (rp *Reporter) build(ctx context.Context, since, now time.Time) (*Report, error) {
+	now = now.UTC()
+	step := stepFor(since, now)
+	r := &Report{
+		State:  rp.control.State(),
+		Config: rp.control.Config(),
+		Window: rp.control.Window(),
+		Since:  time.Unix(0, binOf(since, step)).UTC(),
+		Until:  now,
+		Step:   step,
+	}
+	if err := rp.recorder.Flush(ctx); err != nil {
+		return nil, err
+	}
+	var err error
+	if r.History, err = rp.control.History(ctx, r.Since, historyLimit); err != nil {
+		return nil, err
+	}
+	if r.Traffic, err = rp.recorder.Traffic(ctx, r.Since, step); err != nil {
+		return nil, err
+	}
+	if r.Clients, err = rp.recorder.Clients(ctx, r.Since); err != nil {
+		return nil, err
+	}
+	if r.Latency, err = rp.recorder.Latency(ctx, r.Since, step); err != nil {
+		return nil, err
+	}
+	if r.Shadow, err = rp.recorder.ShadowResults(ctx, r.Since, step); err != nil {
+		return nil, err
+	}
+	if r.History == nil {
+		r.History = []Event{}
+	}
+	return r, nil
+}
+
+// report answers a request with its report, or with a problem and nil.
+func (rp *Reporter) report(c *gin.Context) *Report {
+	now := time.Now()
+	since, err := parseSince(c.Query("since"), now)
+	if err != nil {
+		gateway.WriteProblem(c, &gateway.Error{Kind: gateway.KindInvalid, Message: err.Error()})
+		return nil
+	}
+	r, err := rp.build(c.Request.Context(), since, now)
+	if err != nil {
+		rp.log.ErrorContext(c, "migration report", "request_id", c.Writer.Header().Get("X-Request-Id"), "err", err)
+		gateway.WriteProblem(c, &gateway.Error{Kind: gateway.KindUnavailable, Message: "the migration report cannot be read from the store right now"})
+		return nil
+	}
+	return r
+}
+
+// serveJSON answers GET PathReport.
+func (rp *Reporter) serveJSON(c *gin.Context) {
+	r := rp.report(c)
+	if r == nil {
+		return
+	}
+	body, err := json.Marshal(r, json.Deterministic(true))
+	if err != nil {
+		gateway.WriteProblem(c, &gateway.Error{Kind: gateway.KindInternal, Message: "internal error"})
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.Data(http.StatusOK, "application/json", body)
+}

@@ -1,0 +1,205 @@
+package migrate_test
+
+import (
+	"context"
+	"fmt"
+
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/go-json-experiment/json"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/hellogw/hellogw/gateway"
+	"github.com/hellogw/hellogw/migrate"
+)
+
+// reportNode is a node's split, controller and recorder, with its report
+// served over HTTP.
+type reportNode struct {
+	*node
+	rec *migrate.Recorder
+	url string
+}
+
+func startReportNode(t *testing.T, open database, next *upstream, cfg migrate.ControllerConfig) *reportNode {
+	t.Helper()
+	rec := migrate.NewRecorder(migrated(t, open), migrate.RecorderConfig{Node: "n1"})
+	cfg.Node, cfg.Observers = "n1", []migrate.CallObserver{rec}
+	n := startNode(t, open, next.backend, cfg)
+	gin.SetMode(gin.ReleaseMode)
+	routes := gin.New()
+	migrate.NewReporter(n.ctrl, rec, nil).Register(routes)
+	srv := httptest.NewServer(routes)
+	t.Cleanup(srv.Close)
+	return &reportNode{node: n, rec: rec, url: srv.URL}
+}
+
+// call says hello through the node's split as the caller of ctx.
+func (n *reportNode) call(t *testing.T, ctx context.Context) error {
+	t.Helper()
+	_, err := n.split.SayHelloContext(ctx, new("Ada"))
+	return err
+}
+
+// get returns the status, content type and body of GET url.
+func get(t *testing.T, url string) (int, string, []byte) {
+	t.Helper()
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, resp.Header.Get("Content-Type"), body
+}
+
+// TestReport drives callers through a real split whose new backend fails
+// and rolls back, and reads the report's JSON.
+func TestReport(t *testing.T) {
+	forEachDatabase(t, func(t *testing.T, open database) {
+		next := newUpstream(t)
+		n := startReportNode(t, open, next, migrate.ControllerConfig{MinCalls: 4, MaxErrorRate: 0.5, Window: time.Minute})
+		soap := callCtx("soap11", "legacy-app", gateway.MethodWSSE, "")
+		json12 := callCtx("json", "", "", "192.0.2.7")
+		for range 3 {
+			require.NoError(t, n.call(t, soap))
+			require.NoError(t, n.call(t, json12))
+		}
+		_, err := n.ctrl.SetWeight(t.Context(), 100, "all to next")
+		require.NoError(t, err)
+		require.NoError(t, n.call(t, soap)) // on next, answered
+		next.failing.Store(true)
+		for range 3 { // the window then holds 4 calls, 3 failed: above 0.5
+			require.Error(t, n.call(t, json12))
+		}
+		eventually(t, 5*time.Second, func() bool { return n.ctrl.State().Status == migrate.RolledBack }, "no rollback")
+
+		status, ctype, body := get(t, n.url+migrate.PathReport)
+		require.Equal(t, http.StatusOK, status, "%s", body)
+		assert.Equal(t, "application/json", ctype)
+		var r migrate.Report
+		require.NoError(t, json.Unmarshal(body, &r), "%s", body)
+
+		assert.Equal(t, migrate.RolledBack, r.State.Status)
+		assert.Equal(t, 0, r.State.Weight)
+		require.Len(t, r.History, 3, "config, set, rollback")
+		assert.Equal(t, migrate.ActionRollback, r.History[0].Action, "newest first")
+		assert.Equal(t, 100, r.History[0].From)
+		assert.Contains(t, r.History[0].Reason, "error rate")
+		assert.Equal(t, migrate.ActionSet, r.History[1].Action)
+		assert.Equal(t, 4, r.Config.MinCalls)
+		assert.Equal(t, time.Minute, r.Config.Window)
+		assert.Equal(t, time.Minute, r.Step)
+		assert.True(t, r.Since.Before(r.Until))
+
+		var calls, errs map[string]int64 = map[string]int64{}, map[string]int64{}
+		for _, p := range r.Traffic {
+			calls[p.Wire] += p.Calls
+			errs[p.Wire] += p.Errors
+		}
+		assert.Equal(t, map[string]int64{"soap11": 4, "json": 6}, calls)
+		assert.Equal(t, map[string]int64{"soap11": 0, "json": 3}, errs)
+
+		require.Len(t, r.Clients, 2)
+		assert.Equal(t, "legacy-app", r.Clients[0].Client, "the SOAP caller first")
+		assert.Equal(t, gateway.MethodWSSE, r.Clients[0].Method)
+		assert.False(t, r.Clients[0].LastSOAP.IsZero())
+		assert.Equal(t, "addr:192.0.2.7", r.Clients[1].Client)
+		assert.True(t, r.Clients[1].LastSOAP.IsZero())
+
+		sides := map[string]int64{}
+		for _, p := range r.Latency {
+			sides[p.Side] += p.Count
+			assert.LessOrEqual(t, p.P50MS, p.P95MS)
+		}
+		assert.Equal(t, map[string]int64{migrate.SideCurrent: 6, migrate.SideNext: 4}, sides)
+		assert.Equal(t, []migrate.ShadowPoint{}, r.Shadow, "no shadow configured")
+	})
+}
+
+// TestReportSince: ?since= takes a duration or an RFC 3339 time, and the
+// step grows with the range; anything else is a problem.
+func TestReportSince(t *testing.T) {
+	n := startReportNode(t, sqliteFile(t), newUpstream(t), migrate.ControllerConfig{})
+	for _, tc := range []struct {
+		since string
+		step  time.Duration
+		back  time.Duration
+	}{
+		{"", time.Minute, time.Hour},
+		{"2h", time.Minute, 2 * time.Hour},
+		{"24h", 15 * time.Minute, 24 * time.Hour},
+		{"168h", 2 * time.Hour, 168 * time.Hour},
+		{time.Now().Add(-6 * time.Hour).UTC().Format(time.RFC3339), 5 * time.Minute, 6 * time.Hour},
+	} {
+		t.Run("OK"+tc.since, func(t *testing.T) {
+			status, _, body := get(t, n.url+migrate.PathReport+"?since="+tc.since)
+			require.Equal(t, http.StatusOK, status, "%s", body)
+			var r migrate.Report
+			require.NoError(t, json.Unmarshal(body, &r))
+			assert.Equal(t, tc.step, r.Step)
+			assert.WithinDuration(t, r.Until.Add(-tc.back), r.Since, tc.step, "since is the start of its step")
+		})
+	}
+	for _, since := range []string{"yesterday", "-1h", "0s", time.Now().Add(time.Hour).UTC().Format(time.RFC3339)} {
+		t.Run("ErrBadSince"+since, func(t *testing.T) {
+			status, ctype, body := get(t, n.url+migrate.PathReport+"?since="+since)
+			assert.Equal(t, http.StatusBadRequest, status)
+			assert.Equal(t, "application/problem+json", ctype)
+			assert.Contains(t, string(body), "since must be")
+		})
+	}
+}
+
+// TestDashboardWithoutCalls: a node that has served nothing yet shows its
+// state and says that there is nothing to draw, with no script at all.
+func TestDashboardWithoutCalls(t *testing.T) {
+	n := startReportNode(t, sqliteFile(t), newUpstream(t), migrate.ControllerConfig{Weight: 25, MaxErrorRate: 0.1})
+	status, ctype, body := get(t, n.url+migrate.PathDashboard)
+	require.Equal(t, http.StatusOK, status, "%s", body)
+	assert.Equal(t, "text/html; charset=utf-8", ctype)
+	page := string(body)
+	assert.Contains(t, page, `<strong id="weight">25 %</strong>`)
+	assert.Contains(t, page, `id="chart-traffic-empty">No calls in this range.`)
+	assert.Contains(t, page, `id="chart-shadow-empty">No shadow comparisons in this range.`)
+	assert.Contains(t, page, `id="chart-weight"`, "the weight is drawn even without calls")
+	assert.Contains(t, page, "Rolls back above 10.0 % errors, once the window holds 20 calls")
+	assert.NotContains(t, page, "<script")
+}
+
+// TestDashboardManyCallers: the page lists the latest callers only, and
+// says how many more the JSON report has.
+func TestDashboardManyCallers(t *testing.T) {
+	n := startReportNode(t, sqliteFile(t), newUpstream(t), migrate.ControllerConfig{})
+	for i := range 205 {
+		n.rec.ObserveCall(callCtx("json", "", "", fmt.Sprintf("10.0.%d.%d", i/256, i%256)), migrate.SideCurrent, time.Millisecond, nil)
+	}
+	status, _, body := get(t, n.url+migrate.PathDashboard+"?since=2h")
+	require.Equal(t, http.StatusOK, status, "%s", body)
+	page := string(body)
+	assert.Equal(t, 200, strings.Count(page, "<td>addr:10.0."), "rows")
+	assert.Contains(t, page, `id="more-callers">5 more callers`)
+	assert.Contains(t, page, `href="../migration?since=2h"`)
+}
+
+// TestDashboardRamp: a running ramp is shown with its step and when the
+// next may come; its start is a point of the weight chart.
+func TestDashboardRamp(t *testing.T) {
+	n := startReportNode(t, sqliteFile(t), newUpstream(t), migrate.ControllerConfig{RampSteps: []int{5, 25, 50}, RampPause: 10 * time.Minute})
+	st, err := n.ctrl.Ramp(t.Context(), "start the ramp")
+	require.NoError(t, err)
+	status, _, body := get(t, n.url+migrate.PathDashboard)
+	require.Equal(t, http.StatusOK, status, "%s", body)
+	page := string(body)
+	assert.Contains(t, page, `<strong id="weight">5 %</strong>`)
+	assert.Contains(t, page, `<p id="ramp">Ramp step 1 of 3 (5 %, 25 %, 50 %); the next step comes no earlier than <time datetime="`+
+		st.NextStepAt.UTC().Format(time.RFC3339)+`">`)
+	assert.Contains(t, page, `data-series="ramp" data-t="`)
+	assert.Contains(t, page, `start the ramp`)
+}
