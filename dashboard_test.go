@@ -482,7 +482,7 @@ func checkDashboard(t *testing.T, adminURL string, run *migrationRun, r dashboar
 		require.NoError(t, err)
 		headers, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('#clients thead th')].map(th => th.textContent)`))
 		require.NoError(t, err)
-		assert.Equal(t, []string{"Client", "Authentication", "Last SOAP call", "Last call", "SOAP 1.1", "SOAP 1.2", "JSON"}, headers)
+		assert.Equal(t, []string{"Client", "Auth", "Last SOAP call", "Last call", "SOAP 1.1", "SOAP 1.2", "JSON"}, headers)
 		got := map[string][]string{}
 		for _, row := range rows {
 			isSOAP := row[1] == "legacy-app"

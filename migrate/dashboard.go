@@ -195,6 +195,13 @@ func newDashboard(r *Report, since string) *dashboard {
 	return d
 }
 
+// chartEnd is where the charts' time axis ends: the end of the step that
+// holds the report's time, so that the current step's bar is whole.
+func chartEnd(r *Report) time.Time {
+	steps := (r.Until.Sub(r.Since) + r.Step - 1) / r.Step
+	return r.Since.Add(steps * r.Step)
+}
+
 // hm shows a time of day, for titles.
 func hm(t time.Time) string { return t.UTC().Format("15:04") }
 
@@ -203,7 +210,7 @@ func hm(t time.Time) string { return t.UTC().Format("15:04") }
 func weightChart(r *Report) *chart {
 	c := newChart("weight", "Weight to the new backend",
 		"The share of callers sent to the new backend over time, in percent; each change is a point, rollbacks are red.",
-		r.Since, r.Until, 100, percent)
+		r.Since, chartEnd(r), 100, percent)
 	events := slices.Clone(r.History)
 	slices.Reverse(events) // oldest first
 	w := r.State.Weight
@@ -253,7 +260,7 @@ func trafficChart(r *Report, wires []string) (*chart, []wireTotal) {
 		yMax = max(yMax, float64(sum))
 	}
 	c := newChart("traffic", "Calls by wire format",
-		fmt.Sprintf("Calls per %s, stacked by wire format.", stepWords(r.Step)), r.Since, r.Until, yMax, count)
+		fmt.Sprintf("Calls per %s, stacked by wire format.", stepWords(r.Step)), r.Since, chartEnd(r), yMax, count)
 	if len(r.Traffic) == 0 {
 		c.Empty = "No calls in this range."
 	}
@@ -287,7 +294,7 @@ func trafficChart(r *Report, wires []string) (*chart, []wireTotal) {
 func shadowChart(r *Report) (*chart, ShadowPoint) {
 	c := newChart("shadow", "Shadow agreement",
 		fmt.Sprintf("Per %s, the share of shadow comparisons whose greetings matched, differed, or failed.", stepWords(r.Step)),
-		r.Since, r.Until, 100, percent)
+		r.Since, chartEnd(r), 100, percent)
 	var sum ShadowPoint
 	step := r.Step
 	for _, p := range r.Shadow {
@@ -325,7 +332,7 @@ func latencyChart(r *Report) *chart {
 	}
 	c := newChart("latency", "Latency of each backend, in milliseconds",
 		fmt.Sprintf("Per %s, the median (p50, solid) and 95th percentile (p95, dashed) latency of the current and the new backend, in milliseconds.", stepWords(r.Step)),
-		r.Since, r.Until, yMax, millis)
+		r.Since, chartEnd(r), yMax, millis)
 	if len(r.Latency) == 0 {
 		c.Empty = "No calls in this range."
 	}

@@ -187,3 +187,19 @@ func TestDashboardManyCallers(t *testing.T) {
 	assert.Contains(t, page, `id="more-callers">5 more callers`)
 	assert.Contains(t, page, `href="../migration?since=2h"`)
 }
+
+// TestDashboardRamp: a running ramp is shown with its step and when the
+// next may come; its start is a point of the weight chart.
+func TestDashboardRamp(t *testing.T) {
+	n := startReportNode(t, sqliteFile(t), newUpstream(t), migrate.ControllerConfig{RampSteps: []int{5, 25, 50}, RampPause: 10 * time.Minute})
+	st, err := n.ctrl.Ramp(t.Context(), "start the ramp")
+	require.NoError(t, err)
+	status, _, body := get(t, n.url+migrate.PathDashboard)
+	require.Equal(t, http.StatusOK, status, "%s", body)
+	page := string(body)
+	assert.Contains(t, page, `<strong id="weight">5 %</strong>`)
+	assert.Contains(t, page, `<p id="ramp">Ramp step 1 of 3 (5 %, 25 %, 50 %); the next step comes no earlier than <time datetime="`+
+		st.NextStepAt.UTC().Format(time.RFC3339)+`">`)
+	assert.Contains(t, page, `data-series="ramp" data-t="`)
+	assert.Contains(t, page, `start the ramp`)
+}
