@@ -308,3 +308,39 @@ func TestRecorderSteps(t *testing.T) {
 		assert.InEpsilon(t, 40.0, lat[1].P50MS, 0.19)
 	})
 }
+
+// TestRecorderRun: Run flushes every interval without being asked, and
+// once more when its context ends.
+func TestRecorderRun(t *testing.T) {
+	forEachDatabase(t, func(t *testing.T, open database) {
+		reader := migrate.NewRecorder(migrated(t, open), migrate.RecorderConfig{Node: "reader"})
+		calls := func() int64 {
+			traffic, err := reader.Traffic(context.Background(), time.Now().Add(-time.Hour), time.Minute)
+			require.NoError(t, err)
+			var n int64
+			for _, p := range traffic {
+				n += p.Calls
+			}
+			return n
+		}
+		run := func(interval time.Duration) (*migrate.Recorder, func()) {
+			rec := migrate.NewRecorder(migrated(t, open), migrate.RecorderConfig{Node: fmt.Sprint("every-", interval)})
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() { defer close(done); rec.Run(ctx, interval) }()
+			return rec, func() { cancel(); <-done }
+		}
+		c := callCtx("json", "app", gateway.MethodBearer, "")
+
+		rec, stop := run(50 * time.Millisecond)
+		rec.ObserveCall(c, migrate.SideCurrent, time.Millisecond, nil)
+		require.Eventually(t, func() bool { return calls() == 1 }, 5*time.Second, 10*time.Millisecond, "flushed by Run")
+		stop()
+
+		rec, stop = run(time.Hour) // no tick in this test
+		rec.ObserveCall(c, migrate.SideCurrent, time.Millisecond, nil)
+		assert.Equal(t, int64(1), calls())
+		stop()
+		assert.Equal(t, int64(2), calls(), "the last flush, when Run ends")
+	})
+}
