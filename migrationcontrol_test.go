@@ -199,4 +199,17 @@ migration:
 		assert.Equal(t, 10.0, st["weight"])
 		assert.Equal(t, 0.0, st["ramp_step"])
 	})
+	t.Run("Status", func(t *testing.T) {
+		res := migrateCLI(t, "status", "-admin-url", b.AdminURL) // b made the last change: a learns of it within poll
+		require.Equal(t, 0, res.code, "%s", res)
+		lines := strings.Split(strings.TrimSpace(res.stdout), "\n")
+		require.GreaterOrEqual(t, len(lines), 4, "%s", res.stdout)
+		assert.Regexp(t, `^weight 10%, running, ramp step 1 \(next not before \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)$`, lines[0])
+		assert.Equal(t, "reason: hellogw migrate ramp", lines[1])
+		assert.Regexp(t, `^window of this node: \d+ calls of the new backend, \d+ errors; 0 shadow comparisons, 0 mismatches$`, lines[2])
+		// The history, newest first: the ramp, the resume, the rollback
+		// with its reason, the sets.
+		assert.Regexp(t, `^\S+  api +ramp +30% ->  10%  hellogw migrate ramp \(steps \[10 20\], 1h0m0s each\) \(`, lines[3])
+		assert.Regexp(t, `  rollback rollback  30% ->   0%  error rate \d\.\d\d > 0\.20 over 5s \(\d+ of \d+ calls\) \(`, res.stdout)
+	})
 }
