@@ -196,21 +196,43 @@ func (h *Handler) format(b []byte, t time.Time, level slog.Level, msg string, at
 	ok := true
 	if !t.IsZero() {
 		t = t.Round(0) // strip the monotonic reading, as slog does
-		if h.rep == nil {
+		var sec *formattedSecond
+		if h.rep == nil && h.json {
+			sec = secondOf(t)
+		}
+		switch {
+		case sec != nil:
+			// What appendValue writes for it, without a Value.
+			b = append(b, `"`+slog.TimeKey+`":"`...)
+			b = append(b, sec.head...)
+			b = appendNanos(b, t.Nanosecond())
+			b = append(b, sec.zone...)
+			b = append(b, '"')
+			sep = ","
+		case h.rep == nil:
 			b, ok = h.appendPair(b, sep, slog.TimeKey, slog.TimeValue(t), slog.KindTime)
 			sep = h.attrSep()
-		} else {
+		default:
 			b, sep, ok = h.appendAttr(b, sep, slog.Time(slog.TimeKey, t))
 		}
 		if !ok {
 			return b, false
 		}
 	}
-	if h.rep == nil {
+	switch {
+	case h.rep == nil && h.json:
+		// A level's name is letters, digits, '+' and '-': nothing to escape.
+		b = append(b, sep...)
+		b = append(b, `"`+slog.LevelKey+`":"`...)
+		b = append(b, level.String()...)
+		b = append(b, `","`+slog.MessageKey+`":"`...)
+		b = appendEscapedJSONString(b, msg)
+		b = append(b, '"')
+	case h.rep == nil:
 		b, _ = h.appendPair(b, sep, slog.LevelKey, slog.StringValue(level.String()), slog.KindString)
 		sep = h.attrSep()
 		b, _ = h.appendPair(b, sep, slog.MessageKey, slog.StringValue(msg), slog.KindString)
-	} else {
+	default:
 		if b, sep, ok = h.appendAttr(b, sep, slog.Any(slog.LevelKey, level)); !ok {
 			return b, false
 		}
@@ -235,7 +257,7 @@ func (h *Handler) format(b []byte, t time.Time, level slog.Level, msg string, at
 				b = strconv.AppendInt(b, a.Value.Int64(), 10)
 			case slog.KindDuration:
 				if h.seconds {
-					b, ok = appendJSONFloat(b, a.Value.Duration().Seconds())
+					b, ok = appendSeconds(b, a.Value.Duration())
 				} else {
 					b = strconv.AppendInt(b, int64(a.Value.Duration()), 10)
 				}
@@ -461,6 +483,28 @@ func appendJSONFloat(b []byte, f float64) ([]byte, bool) {
 		}
 	}
 	return b, true
+}
+
+// appendSeconds writes d in seconds as appendJSONFloat writes d.Seconds().
+// From 1 µs to 1 s, that is the decimal d / 10^9 itself: d.Seconds() is
+// then float64(d) / 1e9, the float nearest it, and no other decimal of
+// nine digits or fewer is as near to that float, so it is the shortest
+// that reads back as it ('f' format: appendJSONFloat takes 'e' below
+// 1e-6). strconv's shortest formatting costs ten times as much.
+func appendSeconds(b []byte, d time.Duration) ([]byte, bool) {
+	if d < time.Microsecond || d >= time.Second {
+		return appendJSONFloat(b, d.Seconds())
+	}
+	digits := [11]byte{'0', '.'}
+	for i, n := 10, int(d); i >= 2; i-- {
+		digits[i] = byte('0' + n%10)
+		n /= 10
+	}
+	end := len(digits)
+	for digits[end-1] == '0' {
+		end--
+	}
+	return append(b, digits[:end]...), true
 }
 
 // safe reports an ASCII byte that a JSON string holds as is (slog's safeSet).

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -70,6 +71,7 @@ func FuzzSameAsSlog(f *testing.F) {
 	f.Add("", "", "", int64(-1), uint64(0), 1e-7, false, int64(-1), int64(0), int64(0), -18000, 4, uint8(255))
 	f.Add("a b=c\n", "k\"ey", "O'Brien <&> \"名前\" 😀\u2028\x01\xff", int64(math.MinInt64), uint64(math.MaxUint64), 1e21, true, int64(math.MaxInt64), int64(-62135596801), int64(999999999), 3600, -4, uint8(6))
 	f.Add("x", "y", "\\", int64(0), uint64(1), math.NaN(), false, int64(0), int64(253402300800), int64(1), 0, 8, uint8(9))
+	f.Add("request", "duration", "ok", int64(200), uint64(0), 0.5, false, int64(24118), int64(1_765_000_000), int64(500_000_000), 3600, 0, uint8(0))
 	f.Fuzz(func(t *testing.T, msg, key, s string, i int64, u uint64, fl float64, bl bool, d, sec, nsec int64, zone int, level int, mode uint8) {
 		zone %= 24 * 3600
 		when := time.Unix(sec, nsec).In(time.FixedZone("z", zone))
@@ -269,5 +271,37 @@ func TestSecondsForDurations(t *testing.T) {
 	}
 	if b := flatlog.SecondsForDurations(nil, slog.String("path", "/x")); !b.Equal(slog.String("path", "/x")) {
 		t.Errorf("got %v, want it unchanged", b)
+	}
+}
+
+// TestSecondsLikeSlog: durations from below a microsecond to past a
+// second, the request line's range, written in seconds as slog writes
+// them with SecondsForDurations.
+func TestSecondsLikeSlog(t *testing.T) {
+	var got, want bytes.Buffer
+	fh := flatlog.NewJSONSecondsHandler(&got, nil)
+	sh := slog.NewJSONHandler(&want, &slog.HandlerOptions{ReplaceAttr: flatlog.SecondsForDurations})
+	rng := rand.New(rand.NewPCG(1, 2))
+	ds := []time.Duration{0, 1, 999, 1000, 1001, 1010, 24118, 100_000, 999_999, 1_000_000, 123_456_789, 500_000_000, 999_999_999, time.Second, time.Second + 1, -1000, -24118}
+	for range 200_000 {
+		ds = append(ds, time.Duration(rng.Int64N(int64(2*time.Second))))
+	}
+	for d := time.Duration(990); d < 3000; d++ {
+		ds = append(ds, d)
+	}
+	for _, d := range ds {
+		got.Reset()
+		want.Reset()
+		r := slog.NewRecord(time.Time{}, slog.LevelInfo, "m", 0)
+		r.AddAttrs(slog.Duration("d", d))
+		if err := fh.Handle(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+		if err := sh.Handle(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Bytes(), want.Bytes()) {
+			t.Fatalf("%d ns:\nflatlog %s\nslog    %s", d, got.Bytes(), want.Bytes())
+		}
 	}
 }
