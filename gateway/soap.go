@@ -97,8 +97,10 @@ const (
 // Context.ContentType returns it, the text before any parameter, without
 // reading the header again.
 func mediaType(ct string) string {
-	if i := strings.IndexAny(ct, " ;"); i >= 0 {
-		return ct[:i]
+	for i := 0; i < len(ct); i++ { // strings.IndexAny builds a byte set per call
+		if ct[i] == ' ' || ct[i] == ';' {
+			return ct[:i]
+		}
 	}
 	return ct
 }
