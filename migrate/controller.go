@@ -270,9 +270,10 @@ func (c *Controller) ObserveCall(_ context.Context, side string, elapsed time.Du
 	}
 }
 
-// ObserveShadow counts a shadow comparison of the next backend's greeting
-// (ShadowMatch, ShadowMismatch or ShadowError) in the window: mismatches
-// against the mismatch rate; errors are the error rate's, not counted here.
+// ObserveShadow implements ShadowObserver: a comparison (ShadowMatch or
+// ShadowMismatch) counts in the window, for the mismatch rate. A
+// ShadowError (the shadow backend failed) compared nothing and counts in
+// neither rate: the error rate is of the calls the split sent to next.
 func (c *Controller) ObserveShadow(result string) {
 	switch result {
 	case ShadowMatch:
