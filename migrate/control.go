@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/go-json-experiment/json"
@@ -35,15 +34,13 @@ type ControlRequest struct {
 // maxControlBody bounds a control request's body: a weight and a reason.
 const maxControlBody = 64 << 10
 
-// controlTimeout bounds a change's round trips to the store.
-const controlTimeout = 10 * time.Second
-
 // RegisterControl adds the routes that change the migration to routes,
 // which must be the admin surface: the gateway's routes, whose Guard lets
 // /admin/* through only on the admin listener or with an admin-scope
 // token. Each answers the state after the change as JSON, or a problem
 // (RFC 9457): 400 for a bad request, 409 for one the state refuses, 503
-// when the store cannot be reached.
+// when the store cannot be reached, within the deadline that Routes gives
+// every request (gateway.Config.StoreTimeout).
 func RegisterControl(routes gin.IRoutes, c *Controller) {
 	routes.PUT(PathWeight, c.control(true, func(ctx context.Context, r ControlRequest) (State, error) {
 		if r.Weight == nil {
@@ -88,8 +85,7 @@ func (c *Controller) control(takesWeight bool, change func(context.Context, Cont
 		if r.Reason == "" {
 			r.Reason = noReason
 		}
-		ctx, cancel := context.WithTimeout(g.Request.Context(), controlTimeout)
-		defer cancel()
+		ctx := g.Request.Context()
 		st, err := change(ctx, r)
 		if err != nil {
 			gateway.WriteProblem(g, c.controlError(ctx, err))

@@ -9,10 +9,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gin-gonic/gin"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/hellogw/hellogw/gateway"
+	"github.com/hellogw/hellogw/internal/gwtest"
+	"github.com/hellogw/hellogw/internal/pgtest"
+	"github.com/hellogw/hellogw/internal/sqldb"
 	"github.com/hellogw/hellogw/migrate"
 )
 
@@ -21,26 +24,7 @@ import (
 func TestControl(t *testing.T) {
 	_, next := newCores(t)
 	n := startNode(t, sqliteFile(t), next, migrate.ControllerConfig{Weight: 10, RampSteps: []int{20, 100}, RampPause: 1 << 40})
-	gin.SetMode(gin.ReleaseMode)
-	e := gin.New()
-	migrate.RegisterControl(e, n.ctrl)
-	srv := httptest.NewServer(e)
-	t.Cleanup(srv.Close)
-
-	do := func(t *testing.T, method, path, body string) (int, string, map[string]any) {
-		t.Helper()
-		req, err := http.NewRequestWithContext(t.Context(), method, srv.URL+path, strings.NewReader(body))
-		require.NoError(t, err)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		raw, err := io.ReadAll(resp.Body)
-		require.NoError(t, err)
-		var m map[string]any
-		require.NoError(t, json.Unmarshal(raw, &m), "%s", raw)
-		return resp.StatusCode, resp.Header.Get("Content-Type"), m
-	}
+	srv := controlServer(t, n.ctrl, 0)
 	for _, tc := range []struct {
 		description  string
 		method, path string
@@ -80,22 +64,14 @@ func TestControl(t *testing.T) {
 			assert.Equal(t, 0.0, m["ramp_step"])
 			assert.NotEmpty(t, m["next_step_at"])
 		}},
-		{"ErrMethod", http.MethodGet, migrate.PathRamp, ``, 404, nil},
+		{"ErrMethod", http.MethodGet, migrate.PathRamp, ``, 405, nil},
+		{"ErrNoRoute", http.MethodPost, migrate.PathRamp + "x", `{}`, 404, nil},
 	} {
 		t.Run(tc.description, func(t *testing.T) {
-			if tc.status == 404 { // gin's own answer, not JSON
-				resp, err := http.Get(srv.URL + tc.path)
-				require.NoError(t, err)
-				resp.Body.Close()
-				assert.Equal(t, 404, resp.StatusCode)
-				return
-			}
-			status, ct, m := do(t, tc.method, tc.path, tc.body)
+			status, ct, m := control(t, srv, tc.method, tc.path, tc.body)
 			require.Equal(t, tc.status, status, "%v", m)
 			if status != 200 {
-				assert.Equal(t, "application/problem+json", ct)
-				assert.Equal(t, float64(status), m["status"])
-				assert.NotEmpty(t, m["detail"])
+				assertProblem(t, status, ct, m)
 				return
 			}
 			assert.Equal(t, "application/json", ct)
@@ -105,4 +81,85 @@ func TestControl(t *testing.T) {
 	events, err := n.ctrl.History(t.Context(), time.Time{}, 100)
 	require.NoError(t, err)
 	assert.Len(t, events, 6) // config, set, pause, rollback, resume, ramp
+}
+
+// controlServer serves the control routes of c as main does: on the routes
+// of a real gateway (its request ids, problems, 404 and 405, and
+// storeTimeout, 0 for the default, as every request's deadline).
+func controlServer(t *testing.T, c *migrate.Controller, storeTimeout time.Duration) *httptest.Server {
+	t.Helper()
+	g := gwtest.NewGateway(t, func(cfg *gateway.Config) { cfg.StoreTimeout = storeTimeout })
+	migrate.RegisterControl(g.Routes(), c)
+	srv := httptest.NewServer(g)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// control sends a control request with a JSON body and returns the
+// status, the content type and the JSON answer.
+func control(t *testing.T, srv *httptest.Server, method, path, body string) (int, string, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, srv.URL+path, strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(raw, &m), "%s", raw)
+	return resp.StatusCode, resp.Header.Get("Content-Type"), m
+}
+
+// assertProblem checks a refusal: a problem (RFC 9457) with its status and
+// the request id, as the gateway answers every refusal.
+func assertProblem(t *testing.T, status int, contentType string, m map[string]any) {
+	t.Helper()
+	assert.Equal(t, "application/problem+json", contentType)
+	assert.Equal(t, float64(status), m["status"])
+	assert.NotEmpty(t, m["detail"])
+	assert.NotEmpty(t, m["request_id"])
+}
+
+// TestControlStoreDown: a change the store cannot take is 503, and the
+// split keeps its weight.
+func TestControlStoreDown(t *testing.T) {
+	_, next := newCores(t)
+	var db *sqldb.DB
+	open := sqliteFile(t)
+	n := startNode(t, func(tb testing.TB) *sqldb.DB { db = open(tb); return db }, next, migrate.ControllerConfig{Weight: 10})
+	srv := controlServer(t, n.ctrl, 0)
+	require.NoError(t, db.Close())
+	status, ct, m := control(t, srv, http.MethodPut, migrate.PathWeight, `{"weight": 50}`)
+	require.Equal(t, http.StatusServiceUnavailable, status, "%v", m)
+	assertProblem(t, status, ct, m)
+	assert.Contains(t, m["detail"], "the migration's store cannot be reached")
+	assert.Equal(t, 10, n.split.Weight())
+}
+
+// TestControlStoreHangs: a store that stops answering (a PostgreSQL table
+// another session holds locked) fails a change at the gateway's
+// StoreTimeout with 503, rather than hanging it.
+func TestControlStoreHangs(t *testing.T) {
+	_, next := newCores(t)
+	url := pgtest.Schema(t)
+	n := startNode(t, postgresAt(url), next, migrate.ControllerConfig{Weight: 10})
+	srv := controlServer(t, n.ctrl, 300*time.Millisecond)
+	locker := postgresAt(url)(t)
+	tx, err := locker.BeginTx(t.Context(), nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = tx.Rollback() })
+	_, err = tx.ExecContext(t.Context(), "LOCK TABLE migration_state IN ACCESS EXCLUSIVE MODE")
+	require.NoError(t, err)
+	start := time.Now()
+	status, ct, m := control(t, srv, http.MethodPost, migrate.PathRollback, ``)
+	took := time.Since(start)
+	require.Equal(t, http.StatusServiceUnavailable, status, "%v", m)
+	assertProblem(t, status, ct, m)
+	assert.Less(t, took, 3*time.Second, "the change waits for StoreTimeout, no longer")
+	require.NoError(t, tx.Rollback())
+	st, err := n.ctrl.History(t.Context(), time.Time{}, 10)
+	require.NoError(t, err)
+	assert.Len(t, st, 1, "the rollback is not in the history: only the config's weight")
 }
