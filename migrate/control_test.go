@@ -59,16 +59,28 @@ func TestControl(t *testing.T) {
 			assert.Equal(t, 15.0, m["weight"])
 			assert.Equal(t, "running", m["state"])
 		}},
+		{"LongestReason", http.MethodPost, migrate.PathPause, `{"reason": "` + strings.Repeat("é", migrate.MaxReason) + `"}`, 200, func(t *testing.T, m map[string]any) {
+			assert.Equal(t, "paused", m["state"])
+		}},
+		{"ResumeUnicode", http.MethodPost, migrate.PathResume, `{"reason": "grün ✓ 日本"}`, 200, func(t *testing.T, m map[string]any) {
+			assert.Equal(t, "grün ✓ 日本", m["reason"])
+		}},
 		{"Ramp", http.MethodPost, migrate.PathRamp, `{}`, 200, func(t *testing.T, m map[string]any) {
 			assert.Equal(t, 20.0, m["weight"])
 			assert.Equal(t, 0.0, m["ramp_step"])
 			assert.NotEmpty(t, m["next_step_at"])
 		}},
 		{"ErrMethod", http.MethodGet, migrate.PathRamp, ``, 405, nil},
+		{"ErrReasonTooLong", http.MethodPost, migrate.PathRollback, `{"reason": "` + strings.Repeat("é", migrate.MaxReason+1) + `"}`, 400, nil},
+		{"ErrReason64KiB", http.MethodPost, migrate.PathRollback, `{"reason": "` + strings.Repeat("x", 64<<10-20) + `"}`, 400, nil},
+		{"ErrReasonESC", http.MethodPost, migrate.PathRollback, `{"reason": "\u001b[2Jall clear"}`, 400, nil},
+		{"ErrReasonNewline", http.MethodPost, migrate.PathRollback, `{"reason": "one\ntwo"}`, 400, nil},
+		{"ErrReasonBidiOverride", http.MethodPost, migrate.PathRollback, `{"reason": "\u202efixed"}`, 400, nil},
+		{"ErrReasonC1", http.MethodPost, migrate.PathRollback, `{"reason": "\u009b2J"}`, 400, nil},
 		{"ErrNoRoute", http.MethodPost, migrate.PathRamp + "x", `{}`, 404, nil},
 	} {
 		t.Run(tc.description, func(t *testing.T) {
-			status, ct, m := control(t, srv, tc.method, tc.path, tc.body)
+			status, ct, m := control(t, srv, tc.method, tc.path, "application/json", tc.body)
 			require.Equal(t, tc.status, status, "%v", m)
 			if status != 200 {
 				assertProblem(t, status, ct, m)
@@ -80,7 +92,7 @@ func TestControl(t *testing.T) {
 	}
 	events, err := n.ctrl.History(t.Context(), time.Time{}, 100)
 	require.NoError(t, err)
-	assert.Len(t, events, 6) // config, set, pause, rollback, resume, ramp
+	assert.Len(t, events, 8) // config, set, pause, rollback, resume, pause, resume, ramp
 }
 
 // controlServer serves the control routes of c as main does: on the routes
@@ -95,13 +107,15 @@ func controlServer(t *testing.T, c *migrate.Controller, storeTimeout time.Durati
 	return srv
 }
 
-// control sends a control request with a JSON body and returns the
-// status, the content type and the JSON answer.
-func control(t *testing.T, srv *httptest.Server, method, path, body string) (int, string, map[string]any) {
+// control sends a control request with a body of contentType (none when
+// "") and returns the status, the content type and the JSON answer.
+func control(t *testing.T, srv *httptest.Server, method, path, contentType, body string) (int, string, map[string]any) {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), method, srv.URL+path, strings.NewReader(body))
 	require.NoError(t, err)
-	req.Header.Set("Content-Type", "application/json")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
@@ -131,7 +145,7 @@ func TestControlStoreDown(t *testing.T) {
 	n := startNode(t, func(tb testing.TB) *sqldb.DB { db = open(tb); return db }, next, migrate.ControllerConfig{Weight: 10})
 	srv := controlServer(t, n.ctrl, 0)
 	require.NoError(t, db.Close())
-	status, ct, m := control(t, srv, http.MethodPut, migrate.PathWeight, `{"weight": 50}`)
+	status, ct, m := control(t, srv, http.MethodPut, migrate.PathWeight, "application/json", `{"weight": 50}`)
 	require.Equal(t, http.StatusServiceUnavailable, status, "%v", m)
 	assertProblem(t, status, ct, m)
 	assert.Contains(t, m["detail"], "the migration's store cannot be reached")
@@ -153,7 +167,7 @@ func TestControlStoreHangs(t *testing.T) {
 	_, err = tx.ExecContext(t.Context(), "LOCK TABLE migration_state IN ACCESS EXCLUSIVE MODE")
 	require.NoError(t, err)
 	start := time.Now()
-	status, ct, m := control(t, srv, http.MethodPost, migrate.PathRollback, ``)
+	status, ct, m := control(t, srv, http.MethodPost, migrate.PathRollback, "application/json", ``)
 	took := time.Since(start)
 	require.Equal(t, http.StatusServiceUnavailable, status, "%v", m)
 	assertProblem(t, status, ct, m)
@@ -162,4 +176,36 @@ func TestControlStoreHangs(t *testing.T) {
 	st, err := n.ctrl.History(t.Context(), time.Time{}, 10)
 	require.NoError(t, err)
 	assert.Len(t, st, 1, "the rollback is not in the history: only the config's weight")
+}
+
+// TestControlContentType: a control request must say it is JSON, even
+// with an empty body: what a page of another site can send without a CORS
+// preflight (a form, text/plain, or no body and no type) is refused with
+// 415 and changes nothing.
+func TestControlContentType(t *testing.T) {
+	_, next := newCores(t)
+	n := startNode(t, sqliteFile(t), next, migrate.ControllerConfig{Weight: 10})
+	srv := controlServer(t, n.ctrl, 0)
+	for _, tc := range []struct {
+		description    string
+		path, ct, body string
+	}{
+		{"EmptyForm", migrate.PathRollback, "application/x-www-form-urlencoded", ``},
+		{"TextPlainJSON", migrate.PathResume, "text/plain", `{"weight":100,"reason":"="}` + "\r\n"},
+		{"Multipart", migrate.PathRamp, "multipart/form-data; boundary=x", "--x--\r\n"},
+		{"NoType", migrate.PathRollback, "", ``},
+		{"NotAMediaType", migrate.PathRollback, "json", ``},
+	} {
+		t.Run(tc.description, func(t *testing.T) {
+			status, ct, m := control(t, srv, http.MethodPost, tc.path, tc.ct, tc.body)
+			require.Equal(t, http.StatusUnsupportedMediaType, status, "%v", m)
+			assertProblem(t, status, ct, m)
+			assert.Equal(t, 10, n.split.Weight())
+		})
+	}
+	t.Run("JSONWithCharsetEmptyBody", func(t *testing.T) {
+		status, _, m := control(t, srv, http.MethodPost, migrate.PathRollback, "application/json; charset=utf-8", ``)
+		require.Equal(t, http.StatusOK, status, "%v", m)
+		assert.Equal(t, "rolled_back", m["state"])
+	})
 }
