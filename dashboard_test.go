@@ -654,3 +654,19 @@ func TestMetricNames(t *testing.T) {
 		assert.Equal(t, want, metricNames(expr), "%s", expr)
 	}
 }
+
+// TestMigrationAbsent: on a gateway whose config has no migration section,
+// the report and the dashboard answer a problem that says so.
+func TestMigrationAbsent(t *testing.T) {
+	gw := startClientsGateway(t, "-config", writeConfig(t, `greeting: "Hello, {firstName}!"`))
+	for _, path := range []string{"/admin/migration", "/admin/migration/dashboard"} {
+		resp, err := http.Get(gw.AdminURL + path)
+		require.NoError(t, err)
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.NoError(t, err)
+		assert.Equal(t, http.StatusNotFound, resp.StatusCode, path)
+		assert.Equal(t, "application/problem+json", resp.Header.Get("Content-Type"), path)
+		assert.Contains(t, string(body), "config has no migration section", path)
+	}
+}

@@ -79,7 +79,7 @@ type wireTotal struct {
 }
 
 // ranges are the dashboard's range links (?since=).
-var ranges = []struct{ label, since string }{{"1 hour", "1h"}, {"6 hours", "6h"}, {"24 hours", "24h"}, {"7 days", "168h"}}
+var ranges = []struct{ label, since string }{{"15 minutes", "15m"}, {"1 hour", "1h"}, {"6 hours", "6h"}, {"24 hours", "24h"}, {"7 days", "168h"}}
 
 // wireOrder is the order wire formats are stacked and listed in; others
 // follow, by name.
