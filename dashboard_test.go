@@ -216,6 +216,7 @@ type dashboardReport struct {
 		Client   string           `json:"client"`
 		Method   string           `json:"method"`
 		Wires    map[string]int64 `json:"wires"`
+		Sides    map[string]int64 `json:"sides"`
 		LastSeen time.Time        `json:"last_seen"`
 		LastSOAP time.Time        `json:"last_soap"`
 	} `json:"clients"`
@@ -335,9 +336,10 @@ func checkReport(t *testing.T, run *migrationRun, r dashboardReport) {
 	}
 
 	type who struct{ client, method string }
-	clients := map[who]map[string]int64{}
+	clients, sides := map[who]map[string]int64{}, map[who]map[string]int64{}
 	for _, c := range r.Clients {
 		clients[who{c.Client, c.Method}] = c.Wires
+		sides[who{c.Client, c.Method}] = c.Sides
 		assert.False(t, c.LastSeen.IsZero())
 		assert.Equal(t, c.Client == "legacy-app", !c.LastSOAP.IsZero(), "%s %s: last SOAP call %v", c.Client, c.Method, c.LastSOAP)
 	}
@@ -346,15 +348,23 @@ func checkReport(t *testing.T, run *migrationRun, r dashboardReport) {
 		{"legacy-app", "basic"}: {"soap12": run.calls["soap12"]},
 		{"new-app", "bearer"}:   {"json": run.calls["json"]},
 	}, clients)
+	// zeep called at weight 0 only; SOAP 1.2 3 times at 0, 3 at 100; JSON
+	// on both sides, at least the 3 calls at 100 and the failed ones on the new.
+	assert.Equal(t, map[string]int64{"current": 2, "next": 0}, sides[who{"legacy-app", "wsse"}])
+	assert.Equal(t, map[string]int64{"current": 3, "next": 3}, sides[who{"legacy-app", "basic"}])
+	bearer := sides[who{"new-app", "bearer"}]
+	assert.Equal(t, run.calls["json"], bearer["current"]+bearer["next"])
+	assert.GreaterOrEqual(t, bearer["next"], 3+run.errors["json"])
+	assert.GreaterOrEqual(t, bearer["current"], int64(7))
 
-	sides := map[string]int64{}
+	latency := map[string]int64{}
 	for _, p := range r.Latency {
-		sides[p.Side] += p.Count
+		latency[p.Side] += p.Count
 		assert.Positive(t, p.P50)
 		assert.LessOrEqual(t, p.P50, p.P95)
 	}
-	assert.Equal(t, run.calls["soap11"]+run.calls["soap12"]+run.calls["json"], sides["current"]+sides["next"])
-	assert.Positive(t, sides["next"])
+	assert.Equal(t, run.calls["soap11"]+run.calls["soap12"]+run.calls["json"], latency["current"]+latency["next"])
+	assert.Positive(t, latency["next"])
 
 	shadow := map[string]int64{}
 	for _, p := range r.Shadow {
@@ -374,6 +384,31 @@ type svgDatum struct {
 	Title  string  `json:"title"`
 	Height float64 `json:"height"` // on screen, of a bar
 }
+
+// visibility is what visibleJS finds of the elements a selector matches.
+type visibility struct {
+	Text     string   `json:"text"` // of the first
+	Problems []string `json:"problems"`
+}
+
+// visibleJS checks that every element a selector matches (one at least)
+// is inside the window and inside every ancestor that clips, and that no
+// text overflows it.
+const visibleJS = `(sel) => {
+	const els = [...document.querySelectorAll(sel)], problems = [];
+	if (!els.length) return {text: '', problems: ['no element']};
+	for (const e of els) {
+		const r = e.getBoundingClientRect();
+		if (r.width === 0 || r.left < 0 || r.right > window.innerWidth + 0.5) problems.push('outside the window: ' + r.left + '..' + r.right);
+		if (e.scrollWidth > e.clientWidth + 1) problems.push('text overflows: ' + e.scrollWidth + ' > ' + e.clientWidth);
+		for (let a = e.parentElement; a; a = a.parentElement) {
+			if (getComputedStyle(a).overflowX === 'visible') continue;
+			const ar = a.getBoundingClientRect();
+			if (r.left < ar.left - 0.5 || r.right > ar.right + 0.5) problems.push('clipped by ' + a.tagName + '.' + a.className);
+		}
+	}
+	return {text: els[0].textContent.trim(), problems};
+}`
 
 // chartData reads the data shapes of the chart with the given id.
 const chartData = `(id) => [...document.querySelectorAll('#chart-' + id + ' [data-series][data-t]')].map(e => ({
@@ -482,19 +517,26 @@ func checkDashboard(t *testing.T, adminURL string, run *migrationRun, r dashboar
 		require.NoError(t, err)
 		headers, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('#clients thead th')].map(th => th.textContent)`))
 		require.NoError(t, err)
-		assert.Equal(t, []string{"Client", "Auth", "Last SOAP call", "Last call", "SOAP 1.1", "SOAP 1.2", "JSON"}, headers)
-		got := map[string][]string{}
+		assert.Equal(t, []string{"Client", "Auth", "Side", "Last SOAP call", "Last call", "SOAP 1.1", "SOAP 1.2", "JSON"}, headers)
+		got, side := map[string][]string{}, map[string]string{}
 		for _, row := range rows {
 			isSOAP := row[1] == "legacy-app"
 			assert.Equal(t, isSOAP, row[0] == "soap", "SOAP callers are marked: %q", row)
-			assert.Equal(t, !isSOAP, row[3] == "never", "new-app never called in SOAP: %q", row)
-			got[row[1]+" "+row[2]] = row[5:]
+			assert.Equal(t, !isSOAP, row[4] == "never", "new-app never called in SOAP: %q", row)
+			got[row[1]+" "+row[2]] = row[6:]
+			side[row[1]+" "+row[2]] = row[3]
 		}
 		assert.Equal(t, map[string][]string{
 			"legacy-app wsse":  {fmt.Sprint(run.calls["soap11"]), "0", "0"},
 			"legacy-app basic": {"0", fmt.Sprint(run.calls["soap12"]), "0"},
 			"new-app bearer":   {"0", "0", fmt.Sprint(run.calls["json"])},
 		}, got)
+		wantSide := map[string]string{}
+		for _, c := range r.Clients {
+			wantSide[c.Client+" "+c.Method] = fmt.Sprintf("both %d / %d", c.Sides["current"], c.Sides["next"])
+		}
+		wantSide["legacy-app wsse"] = "current 2"
+		assert.Equal(t, wantSide, side)
 		assert.Equal(t, "new-app", rows[len(rows)-1][1], "the SOAP callers come first")
 	})
 	t.Run("Accessible", func(t *testing.T) {
@@ -523,6 +565,17 @@ func checkDashboard(t *testing.T, adminURL string, run *migrationRun, r dashboar
 				label: document.querySelector('#chart-traffic text').getBoundingClientRect().height})`))
 			require.NoError(t, err)
 			assert.LessOrEqual(t, l.Page, l.View, "no sideways scrolling of the page")
+			// The Side column and the history's rollback reason and node are
+			// on screen, not clipped by their table or card.
+			for _, sel := range []string{"#clients td.side", "#history tr.rollback td.reason", "#history tr.rollback td.node"} {
+				v, err := chromedp.Run(ctx, chromedp.Evaluate[visibility](`(`+visibleJS+`)(`+fmt.Sprintf("%q", sel)+`)`))
+				require.NoError(t, err)
+				assert.Empty(t, v.Problems, "%s: %q", sel, v.Text)
+				if strings.HasSuffix(sel, "reason") {
+					assert.Equal(t, r.History[0].Reason, v.Text, "the whole reason")
+					assert.Regexp(t, `\(\d+ of \d+ calls\)$`, v.Text)
+				}
+			}
 			assert.Greater(t, l.Chart, 0.7*math.Min(l.View, 700), "charts use the width")
 			assert.GreaterOrEqual(t, l.Label, 11.0, "axis labels are readable")
 			png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // quality 100: a PNG
@@ -652,5 +705,21 @@ func TestMetricNames(t *testing.T) {
 		`sum(increase(up[${__range}])) > 0 and on() vector(1)`: {"up", "on", "vector"},
 	} {
 		assert.Equal(t, want, metricNames(expr), "%s", expr)
+	}
+}
+
+// TestMigrationAbsent: on a gateway whose config has no migration section,
+// the report and the dashboard answer a problem that says so.
+func TestMigrationAbsent(t *testing.T) {
+	gw := startClientsGateway(t, "-config", writeConfig(t, `greeting: "Hello, {firstName}!"`))
+	for _, path := range []string{"/admin/migration", "/admin/migration/dashboard"} {
+		resp, err := http.Get(gw.AdminURL + path)
+		require.NoError(t, err)
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.NoError(t, err)
+		assert.Equal(t, http.StatusNotFound, resp.StatusCode, path)
+		assert.Equal(t, "application/problem+json", resp.Header.Get("Content-Type"), path)
+		assert.Contains(t, string(body), "config has no migration section", path)
 	}
 }

@@ -452,6 +452,8 @@ func (m *Main) Run(ctx context.Context) error {
 		migrate.RegisterControl(gw.Routes(), mig.ctrl)
 		migrate.NewReporter(mig.ctrl, mig.rec, m.Logger).Register(gw.Routes())
 		defer mig.run()() // after the shadow's last comparisons
+	} else {
+		migrate.RegisterAbsent(gw.Routes())
 	}
 	if shadow != nil {
 		defer shadow.Wait() // after the drain: let the last comparisons finish

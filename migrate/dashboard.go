@@ -32,6 +32,7 @@ var (
 		"add64":     func(a, b int64) int64 { return a + b },
 		"mul100":    func(v float64) float64 { return 100 * v },
 		"stateName": func(s string) string { return strings.ReplaceAll(s, "_", " ") },
+		"sides":     sidesOf,
 	}).Parse(dashboardHTML))
 	// dashboardStyle is the CSP hash-source (W3C CSP Level 3, §2.3.1) of the
 	// page's one inline style.
@@ -79,7 +80,7 @@ type wireTotal struct {
 }
 
 // ranges are the dashboard's range links (?since=).
-var ranges = []struct{ label, since string }{{"1 hour", "1h"}, {"6 hours", "6h"}, {"24 hours", "24h"}, {"7 days", "168h"}}
+var ranges = []struct{ label, since string }{{"15 minutes", "15m"}, {"1 hour", "1h"}, {"6 hours", "6h"}, {"24 hours", "24h"}, {"7 days", "168h"}}
 
 // wireOrder is the order wire formats are stacked and listed in; others
 // follow, by name.
@@ -130,6 +131,24 @@ func (d *dashboard) Short(t time.Time) string {
 		return t.UTC().Format(time.TimeOnly)
 	}
 	return t.UTC().Format("Jan 2 15:04")
+}
+
+// sideCell is the Side cell of a caller: which backend its calls went to,
+// their numbers, and the same in words.
+type sideCell struct{ Label, Counts, Title string }
+
+// sidesOf says which backends a caller's calls went to: "current", "new"
+// or "both", with the calls to each.
+func sidesOf(sides map[string]int64) sideCell {
+	cur, next := sides[SideCurrent], sides[SideNext]
+	title := fmt.Sprintf("%d calls to the current backend, %d to the new", cur, next)
+	switch {
+	case next == 0:
+		return sideCell{"current", fmt.Sprint(cur), title}
+	case cur == 0:
+		return sideCell{"new", fmt.Sprint(next), title}
+	}
+	return sideCell{"both", fmt.Sprintf("%d / %d", cur, next), title}
 }
 
 // pct is part of whole in percent, to one decimal; "–" of nothing.

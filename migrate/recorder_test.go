@@ -70,12 +70,12 @@ func TestRecorder(t *testing.T) {
 			require.Len(t, clients, 3)
 			// The SOAP caller first, with its last SOAP call.
 			assert.Equal(t, migrate.ClientRow{Client: "legacy-app", Method: gateway.MethodWSSE,
-				Wires: map[string]int64{"soap11": 3}, LastSeen: t0.Add(20 * time.Second), LastSOAP: t0.Add(20 * time.Second)}, clients[0])
+				Wires: map[string]int64{"soap11": 3}, Sides: map[string]int64{migrate.SideCurrent: 2, migrate.SideNext: 1}, LastSeen: t0.Add(20 * time.Second), LastSOAP: t0.Add(20 * time.Second)}, clients[0])
 			// Then the others, latest call first, then by name.
 			assert.Equal(t, migrate.ClientRow{Client: "", Method: gateway.MethodNone,
-				Wires: map[string]int64{migrate.WireUnknown: 1}, LastSeen: t0.Add(20 * time.Second)}, clients[1])
+				Wires: map[string]int64{migrate.WireUnknown: 1}, Sides: map[string]int64{migrate.SideCurrent: 1, migrate.SideNext: 0}, LastSeen: t0.Add(20 * time.Second)}, clients[1])
 			assert.Equal(t, migrate.ClientRow{Client: "addr:192.0.2.7", Method: gateway.MethodNone,
-				Wires: map[string]int64{"json": 1}, LastSeen: t0.Add(20 * time.Second)}, clients[2],
+				Wires: map[string]int64{"json": 1}, Sides: map[string]int64{migrate.SideCurrent: 0, migrate.SideNext: 1}, LastSeen: t0.Add(20 * time.Second)}, clients[2],
 				"a JSON-only caller has no last SOAP call")
 
 			lat, err := rec.Latency(ctx, t0, time.Minute)
@@ -133,6 +133,7 @@ func TestRecorder(t *testing.T) {
 			require.NoError(t, err)
 			require.Len(t, clients, 1)
 			assert.Equal(t, map[string]int64{"json": 4}, clients[0].Wires)
+			assert.Equal(t, map[string]int64{migrate.SideCurrent: 0, migrate.SideNext: 4}, clients[0].Sides)
 			shadow, err := a.ShadowResults(ctx, t0, time.Minute)
 			require.NoError(t, err)
 			assert.Equal(t, []migrate.ShadowPoint{{Minute: t0, Match: 1, Mismatch: 1, Error: 1}}, shadow)

@@ -149,12 +149,14 @@ type TrafficPoint struct {
 }
 
 // ClientRow is one caller (client, or address) with one authentication
-// method since the report's start: its calls by wire format, when it last
-// called, and when it last called in SOAP (zero: not since the start).
+// method since the report's start: its calls by wire format and by side
+// (SideCurrent and SideNext, both always there), when it last called, and
+// when it last called in SOAP (zero: not since the start).
 type ClientRow struct {
 	Client   string           `json:"client"`
 	Method   string           `json:"method"`
 	Wires    map[string]int64 `json:"wires"`
+	Sides    map[string]int64 `json:"sides"`
 	LastSeen time.Time        `json:"last_seen"`
 	LastSOAP time.Time        `json:"last_soap,omitzero"`
 }
@@ -191,8 +193,8 @@ func (r *Recorder) Traffic(ctx context.Context, since time.Time, step time.Durat
 // Clients returns every caller since since, those that called in SOAP
 // most recently first, then the others by their last call.
 func (r *Recorder) Clients(ctx context.Context, since time.Time) ([]ClientRow, error) {
-	rows, err := r.db.QueryContext(ctx, `SELECT client, method, wire, CAST(SUM(calls) AS BIGINT), MAX(last_seen) FROM migration_traffic
-		WHERE minute >= $1 GROUP BY client, method, wire`, minuteOf(since))
+	rows, err := r.db.QueryContext(ctx, `SELECT client, method, wire, side, CAST(SUM(calls) AS BIGINT), MAX(last_seen) FROM migration_traffic
+		WHERE minute >= $1 GROUP BY client, method, wire, side`, minuteOf(since))
 	if err != nil {
 		return nil, fmt.Errorf("migrate: clients: %w", err)
 	}
@@ -201,17 +203,19 @@ func (r *Recorder) Clients(ctx context.Context, since time.Time) ([]ClientRow, e
 	byKey := map[key]*ClientRow{}
 	for rows.Next() {
 		var k key
-		var wire string
+		var wire, side string
 		var calls, last int64
-		if err := rows.Scan(&k.client, &k.method, &wire, &calls, &last); err != nil {
+		if err := rows.Scan(&k.client, &k.method, &wire, &side, &calls, &last); err != nil {
 			return nil, fmt.Errorf("migrate: clients: %w", err)
 		}
 		c := byKey[k]
 		if c == nil {
-			c = &ClientRow{Client: k.client, Method: k.method, Wires: map[string]int64{}}
+			c = &ClientRow{Client: k.client, Method: k.method, Wires: map[string]int64{},
+				Sides: map[string]int64{SideCurrent: 0, SideNext: 0}}
 			byKey[k] = c
 		}
 		c.Wires[wire] += calls
+		c.Sides[side] += calls
 		t := time.Unix(0, last).UTC()
 		if t.After(c.LastSeen) {
 			c.LastSeen = t

@@ -39,7 +39,7 @@ var steps = []time.Duration{
 // window, the history, and per step since Since the traffic by wire
 // format, the callers, both sides' latencies and the shadow's results.
 type Report struct {
-	State   State            `json:"state"`
+	State   State            `json:"state"` // as stored, when History was read
 	Config  ControllerConfig `json:"config"`
 	Window  Counts           `json:"window"` // this node's
 	History []Event          `json:"history"`
@@ -75,6 +75,23 @@ func NewReporter(control *Controller, recorder *Recorder, log *slog.Logger) *Rep
 func (rp *Reporter) Register(routes gin.IRoutes) {
 	routes.GET(PathReport, rp.serveJSON)
 	routes.GET(PathDashboard, rp.serveDashboard)
+}
+
+// RegisterAbsent adds, for a gateway whose config has no migration
+// section, the report's and the control's paths to routes, each answering
+// a 404 problem (RFC 9457) that says why, rather than the bare "no such
+// resource" of a path nobody serves.
+func RegisterAbsent(routes gin.IRoutes) {
+	absent := func(c *gin.Context) {
+		gateway.WriteProblem(c, &gateway.Error{Kind: gateway.KindNotFound,
+			Message: "this gateway's config has no migration section: add one (README \"Migration control\") and restart the gateway"})
+	}
+	routes.GET(PathReport, absent)
+	routes.GET(PathDashboard, absent)
+	routes.PUT(PathWeight, absent)
+	for _, p := range []string{PathPause, PathResume, PathRollback, PathRamp} {
+		routes.POST(p, absent)
+	}
 }
 
 // errSince is a ?since= that is neither a time nor a duration.
@@ -115,7 +132,6 @@ func (rp *Reporter) build(ctx context.Context, since, now time.Time) (*Report, e
 	now = now.UTC()
 	step := stepFor(since, now)
 	r := &Report{
-		State:  rp.control.State(),
 		Config: rp.control.Config(),
 		Window: rp.control.Window(),
 		Since:  time.Unix(0, binOf(since, step)).UTC(),
@@ -125,8 +141,10 @@ func (rp *Reporter) build(ctx context.Context, since, now time.Time) (*Report, e
 	if err := rp.recorder.Flush(ctx); err != nil {
 		return nil, err
 	}
+	// The state as stored, read with the history rather than the state
+	// this node last polled: the two agree, whatever the poll.
 	var err error
-	if r.History, err = rp.control.History(ctx, r.Since, historyLimit); err != nil {
+	if r.State, r.History, err = rp.control.store.StateAndEvents(ctx, r.Since, historyLimit); err != nil {
 		return nil, err
 	}
 	if r.Traffic, err = rp.recorder.Traffic(ctx, r.Since, step); err != nil {

@@ -112,6 +112,10 @@ func TestReport(t *testing.T) {
 		assert.False(t, r.Clients[0].LastSOAP.IsZero())
 		assert.Equal(t, "addr:192.0.2.7", r.Clients[1].Client)
 		assert.True(t, r.Clients[1].LastSOAP.IsZero())
+		// legacy-app: 3 calls before the weight went to 100, 1 after; the
+		// address: 3 before, 3 after (failed).
+		assert.Equal(t, map[string]int64{migrate.SideCurrent: 3, migrate.SideNext: 1}, r.Clients[0].Sides)
+		assert.Equal(t, map[string]int64{migrate.SideCurrent: 3, migrate.SideNext: 3}, r.Clients[1].Sides)
 
 		sides := map[string]int64{}
 		for _, p := range r.Latency {
@@ -121,6 +125,52 @@ func TestReport(t *testing.T) {
 		assert.Equal(t, map[string]int64{migrate.SideCurrent: 6, migrate.SideNext: 4}, sides)
 		assert.Equal(t, []migrate.ShadowPoint{}, r.Shadow, "no shadow configured")
 	})
+}
+
+// TestReportStateWithHistory: a node whose poll has not yet seen another
+// node's change reports the stored state, the one its history ends in,
+// not the state it last polled.
+func TestReportStateWithHistory(t *testing.T) {
+	forEachDatabase(t, func(t *testing.T, open database) {
+		next := newUpstream(t)
+		a := startNode(t, open, next.backend, migrate.ControllerConfig{Node: "a", Poll: time.Hour})
+		b := startReportNode(t, open, next, migrate.ControllerConfig{Poll: time.Hour})
+		_, err := a.ctrl.SetWeight(t.Context(), 40, "on node a")
+		require.NoError(t, err)
+		require.Equal(t, 0, b.ctrl.State().Weight, "b has not polled yet")
+
+		status, _, body := get(t, b.url+migrate.PathReport)
+		require.Equal(t, http.StatusOK, status, "%s", body)
+		var r migrate.Report
+		require.NoError(t, json.Unmarshal(body, &r), "%s", body)
+		require.NotEmpty(t, r.History)
+		assert.Equal(t, 40, r.History[0].To)
+		assert.Equal(t, 40, r.State.Weight, "the state agrees with the history")
+		assert.Equal(t, "on node a", r.State.Reason)
+	})
+}
+
+// TestRegisterAbsent: on a gateway without a migration, the report's and
+// the control's paths say why they are not there.
+func TestRegisterAbsent(t *testing.T) {
+	gin.SetMode(gin.ReleaseMode)
+	routes := gin.New()
+	migrate.RegisterAbsent(routes)
+	srv := httptest.NewServer(routes)
+	t.Cleanup(srv.Close)
+	for _, path := range []string{migrate.PathReport, migrate.PathDashboard} {
+		status, ctype, body := get(t, srv.URL+path)
+		assert.Equal(t, http.StatusNotFound, status, path)
+		assert.Equal(t, "application/problem+json", ctype, path)
+		assert.Contains(t, string(body), "no migration section", path)
+	}
+	resp, err := http.Post(srv.URL+migrate.PathPause, "application/json", strings.NewReader(`{}`))
+	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+	assert.Contains(t, string(body), "no migration section")
 }
 
 // TestReportSince: ?since= takes a duration or an RFC 3339 time, and the
@@ -133,6 +183,7 @@ func TestReportSince(t *testing.T) {
 		back  time.Duration
 	}{
 		{"", time.Minute, time.Hour},
+		{"15m", time.Minute, 15 * time.Minute},
 		{"2h", time.Minute, 2 * time.Hour},
 		{"24h", 15 * time.Minute, 24 * time.Hour},
 		{"168h", 2 * time.Hour, 168 * time.Hour},
@@ -169,6 +220,7 @@ func TestDashboardWithoutCalls(t *testing.T) {
 	assert.Contains(t, page, `id="chart-traffic-empty">No calls in this range.`)
 	assert.Contains(t, page, `id="chart-shadow-empty">No shadow comparisons in this range.`)
 	assert.Contains(t, page, `id="chart-weight"`, "the weight is drawn even without calls")
+	assert.Contains(t, page, `<a href="?since=15m">15 minutes</a><a href="?since=1h" aria-current="page">1 hour</a>`, "the ranges, the default current")
 	assert.Contains(t, page, "Rolls back above 10.0 % errors, once the window holds 20 calls")
 	assert.NotContains(t, page, "<script")
 }

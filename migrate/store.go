@@ -120,11 +120,19 @@ func OpenStore(ctx context.Context, db *sqldb.DB) (*Store, error) {
 
 const stateColumns = `weight, state, ramp_step, next_step_at, resume_weight, version, updated_at, reason, started_at`
 
+// queryer is what State and Events read with: the DB, or a transaction.
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
 // State returns the stored state. It returns ErrNoState before Init.
-func (s *Store) State(ctx context.Context) (State, error) {
+func (s *Store) State(ctx context.Context) (State, error) { return s.state(ctx, s.db) }
+
+func (s *Store) state(ctx context.Context, q queryer) (State, error) {
 	var st State
 	var next, updated, started int64
-	err := s.db.QueryRowContext(ctx, `SELECT `+stateColumns+` FROM migration_state WHERE id = 1`).
+	err := q.QueryRowContext(ctx, `SELECT `+stateColumns+` FROM migration_state WHERE id = 1`).
 		Scan(&st.Weight, &st.Status, &st.RampStep, &next, &st.ResumeWeight, &st.Version, &updated, &st.Reason, &started)
 	if errors.Is(err, sql.ErrNoRows) {
 		return State{}, ErrNoState
@@ -197,7 +205,33 @@ func insertEvent(ctx context.Context, tx *sql.Tx, at time.Time, ev Event) error 
 
 // Events returns the events at or after since, newest first, at most limit.
 func (s *Store) Events(ctx context.Context, since time.Time, limit int) ([]Event, error) {
-	rows, err := s.db.QueryContext(ctx, `
+	return s.events(ctx, s.db, since, limit)
+}
+
+// StateAndEvents returns the state and the events of Events as of one
+// moment, read in one read-only transaction: REPEATABLE READ in PostgreSQL
+// (one snapshot for the transaction, not one per statement), and SQLite's
+// transactions are serializable anyway. So the state is the one the newest
+// event led to.
+func (s *Store) StateAndEvents(ctx context.Context, since time.Time, limit int) (State, []Event, error) {
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	if err != nil {
+		return State{}, nil, s.formatError(err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	st, err := s.state(ctx, tx)
+	if err != nil {
+		return State{}, nil, err
+	}
+	events, err := s.events(ctx, tx, since, limit)
+	if err != nil {
+		return State{}, nil, err
+	}
+	return st, events, s.formatError(tx.Commit())
+}
+
+func (s *Store) events(ctx context.Context, q queryer, since time.Time, limit int) ([]Event, error) {
+	rows, err := q.QueryContext(ctx, `
 		SELECT id, at, node, actor, action, from_weight, to_weight, reason FROM migration_events
 		WHERE at >= $1 ORDER BY id DESC LIMIT $2`, sqldb.Nanos(since), limit)
 	if err != nil {
