@@ -58,6 +58,7 @@ func TestControl(t *testing.T) {
 		{"ResumeAt", http.MethodPost, migrate.PathResume, `{"weight": 15}`, 200, func(t *testing.T, m map[string]any) {
 			assert.Equal(t, 15.0, m["weight"])
 			assert.Equal(t, "running", m["state"])
+			assert.NotContains(t, m, "resume_weight", "only a rolled-back migration has one")
 		}},
 		{"LongestReason", http.MethodPost, migrate.PathPause, `{"reason": "` + strings.Repeat("é", migrate.MaxReason) + `"}`, 200, func(t *testing.T, m map[string]any) {
 			assert.Equal(t, "paused", m["state"])
@@ -69,6 +70,17 @@ func TestControl(t *testing.T) {
 			assert.Equal(t, 20.0, m["weight"])
 			assert.Equal(t, 0.0, m["ramp_step"])
 			assert.NotEmpty(t, m["next_step_at"])
+		}},
+		// A ramp starts at the first step above the weight: at 20 (the
+		// first step) it goes on to 100, never back.
+		{"RampAbove", http.MethodPost, migrate.PathRamp, `{}`, 200, func(t *testing.T, m map[string]any) {
+			assert.Equal(t, 100.0, m["weight"])
+			assert.Equal(t, 1.0, m["ramp_step"])
+			assert.NotContains(t, m, "next_step_at", "the last step")
+		}},
+		{"ErrRampNoStepAbove", http.MethodPost, migrate.PathRamp, `{}`, 409, func(t *testing.T, m map[string]any) {
+			assert.Equal(t, "no ramp step is above the weight: the weight is 100 %, the steps are [20 100]; `hellogw migrate set` (PUT /admin/migration/weight) sets any weight", m["detail"])
+			assert.Equal(t, 100, n.split.Weight())
 		}},
 		{"ErrMethod", http.MethodGet, migrate.PathRamp, ``, 405, nil},
 		{"ErrReasonTooLong", http.MethodPost, migrate.PathRollback, `{"reason": "` + strings.Repeat("é", migrate.MaxReason+1) + `"}`, 400, nil},
@@ -84,6 +96,9 @@ func TestControl(t *testing.T) {
 			require.Equal(t, tc.status, status, "%v", m)
 			if status != 200 {
 				assertProblem(t, status, ct, m)
+				if tc.check != nil {
+					tc.check(t, m)
+				}
 				return
 			}
 			assert.Equal(t, "application/json", ct)
@@ -92,7 +107,7 @@ func TestControl(t *testing.T) {
 	}
 	events, err := n.ctrl.History(t.Context(), time.Time{}, 100)
 	require.NoError(t, err)
-	assert.Len(t, events, 8) // config, set, pause, rollback, resume, pause, resume, ramp
+	assert.Len(t, events, 9) // config, set, pause, rollback, resume, pause, resume, ramp, ramp
 }
 
 // controlServer serves the control routes of c as main does: on the routes
