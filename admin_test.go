@@ -261,7 +261,7 @@ migration:
 		require.Equal(t, 0, res.code, "%s", res)
 		res = migrateCLI(t, "status", "-admin-url", "http://localhost:"+port)
 		require.Equal(t, 0, res.code, "%s", res)
-		assert.True(t, strings.HasPrefix(res.stdout, "weight 0%, rolled back\n"), res.stdout)
+		assert.True(t, strings.HasPrefix(res.stdout, "weight 0%, rolled back"), res.stdout)
 	})
 	t.Run("PrometheusScrape", func(t *testing.T) {
 		// A scrape as Prometheus 3 sends it, of a target by name.
