@@ -28,7 +28,7 @@ its public address with -token, an access token with the admin scope.
   pause             hold a ramp at its step (the weight stands)
   resume [WEIGHT]   run a paused or rolled-back migration again, at WEIGHT or the weight it had
   rollback          send every caller to the current backend until a resume
-  ramp              start the ramp of migration.ramp at its first step
+  ramp              start the ramp of migration.ramp at its first step above the weight
 
 Every change is kept in the history with -reason.
 
@@ -200,8 +200,13 @@ func printMigration(w io.Writer, cmd string, answer []byte) error {
 		st = report.State
 	}
 	fmt.Fprintf(w, "weight %d%%, %s", st.Weight, strings.ReplaceAll(st.Status, "_", " "))
+	if st.ResumeWeight > 0 {
+		fmt.Fprintf(w, ", resume_weight %d%%", st.ResumeWeight)
+	}
+	// ramp_step as in the JSON: the index of the step in
+	// migration.ramp.steps, from 0.
 	if st.RampStep >= 0 {
-		fmt.Fprintf(w, ", ramp step %d", st.RampStep+1)
+		fmt.Fprintf(w, ", ramp_step %d", st.RampStep)
 		if !st.NextStepAt.IsZero() {
 			fmt.Fprintf(w, " (next not before %s)", st.NextStepAt.UTC().Format(time.RFC3339))
 		}

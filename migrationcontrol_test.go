@@ -192,6 +192,12 @@ migration:
 		res := migrateCLI(t, "-admin-url", b.AdminURL, "resume", "-reason", "fixed")
 		require.Equal(t, 0, res.code, "%s", res)
 		assert.Equal(t, "weight 30%, running\nreason: fixed\n", res.stdout)
+		// A ramp never moves callers back: at 30 no step is above.
+		res = migrateCLI(t, "ramp", "-admin-url", b.AdminURL)
+		assert.Equal(t, 1, res.code, "%s", res)
+		assert.Contains(t, res.stderr, "HTTP 409: no ramp step is above the weight: the weight is 30 %, the steps are [10 20]", "%s", res)
+		res = migrateCLI(t, "set", "5", "-admin-url", b.AdminURL)
+		require.Equal(t, 0, res.code, "%s", res)
 		res = migrateCLI(t, "ramp", "-admin-url", b.AdminURL, "-json")
 		require.Equal(t, 0, res.code, "%s", res)
 		var st map[string]any
@@ -204,12 +210,12 @@ migration:
 		require.Equal(t, 0, res.code, "%s", res)
 		lines := strings.Split(strings.TrimSpace(res.stdout), "\n")
 		require.GreaterOrEqual(t, len(lines), 4, "%s", res.stdout)
-		assert.Regexp(t, `^weight 10%, running, ramp step 1 \(next not before \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)$`, lines[0])
+		assert.Regexp(t, `^weight 10%, running, ramp_step 0 \(next not before \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)$`, lines[0])
 		assert.Equal(t, "reason: hellogw migrate ramp", lines[1])
 		assert.Regexp(t, `^window of this node: \d+ calls of the new backend, \d+ errors; 0 shadow comparisons, 0 mismatches$`, lines[2])
 		// The history, newest first: the ramp, the resume, the rollback
 		// with its reason, the sets.
-		assert.Regexp(t, `^\S+  api +ramp +30% ->  10%  hellogw migrate ramp \(steps \[10 20\], 1h0m0s each\) \(`, lines[3])
+		assert.Regexp(t, `^\S+  api +ramp +5% ->  10%  hellogw migrate ramp \(ramp_step 0 of steps \[10 20\], 1h0m0s each\) \(`, lines[3])
 		assert.Regexp(t, `  rollback rollback  30% ->   0%  error rate \d\.\d\d > 0\.20 over 5s \(\d+ of \d+ calls\) \(`, res.stdout)
 	})
 }

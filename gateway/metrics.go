@@ -2,7 +2,9 @@ package gateway
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -21,7 +23,13 @@ type metrics struct {
 	// wire formats, outcomes, configured clients, methods), and so is the
 	// cache: past maxSeries tuples, WithLabelValues is called as before.
 	mu     sync.RWMutex
-	series map[seriesKey]series
+	series map[seriesKey]*series
+
+	// last holds, in a slot per route, the series its last request used:
+	// the next request on a route nearly always has the same labels, and
+	// comparing five strings (the same constants, equal at their first
+	// pointer) costs less than hashing them for the map, under its lock.
+	last [8]atomic.Pointer[series]
 }
 
 // maxSeries bounds the series cache.
@@ -30,6 +38,7 @@ const maxSeries = 1024
 type seriesKey struct{ route, wire, outcome, client, method string }
 
 type series struct {
+	key      seriesKey
 	requests prometheus.Counter
 	latency  prometheus.Observer
 }
@@ -41,7 +50,7 @@ const otherClient = "other"
 func newMetrics(reg prometheus.Registerer, clients map[string]bool) (*metrics, error) {
 	m := &metrics{
 		clients: clients,
-		series:  make(map[seriesKey]series),
+		series:  make(map[seriesKey]*series),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hellogw_requests_total",
 			Help: "HTTP requests by route, wire format (soap11, soap12, json, wsdl, http), outcome (ok or the error kind), " +
@@ -76,21 +85,26 @@ func (m *metrics) observe(route, wire, outcome, client, method string, d time.Du
 	s.latency.Observe(d.Seconds())
 }
 
-func (m *metrics) seriesFor(k seriesKey) series {
+func (m *metrics) seriesFor(k seriesKey) *series {
+	last := &m.last[uintptr(unsafe.Pointer(unsafe.StringData(k.route)))>>4%uintptr(len(m.last))]
+	if s := last.Load(); s != nil && s.key == k {
+		return s
+	}
 	m.mu.RLock()
 	s, ok := m.series[k]
 	m.mu.RUnlock()
-	if ok {
-		return s
+	if !ok {
+		s = &series{
+			key:      k,
+			requests: m.requests.WithLabelValues(k.route, k.wire, k.outcome, k.client, k.method),
+			latency:  m.latency.WithLabelValues(k.route, k.wire),
+		}
+		m.mu.Lock()
+		if len(m.series) < maxSeries {
+			m.series[k] = s
+		}
+		m.mu.Unlock()
 	}
-	s = series{
-		requests: m.requests.WithLabelValues(k.route, k.wire, k.outcome, k.client, k.method),
-		latency:  m.latency.WithLabelValues(k.route, k.wire),
-	}
-	m.mu.Lock()
-	if len(m.series) < maxSeries {
-		m.series[k] = s
-	}
-	m.mu.Unlock()
+	last.Store(s)
 	return s
 }

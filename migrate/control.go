@@ -121,7 +121,7 @@ func (c *Controller) controlError(ctx context.Context, err error) *gateway.Error
 		return ge
 	case errors.Is(err, ErrInvalidWeight):
 		return &gateway.Error{Kind: gateway.KindInvalid, Message: err.Error()}
-	case errors.Is(err, ErrNoRamp), errors.Is(err, ErrRunning), errors.Is(err, ErrRolledBack):
+	case errors.Is(err, ErrNoRamp), errors.Is(err, ErrRunning), errors.Is(err, ErrRolledBack), errors.Is(err, ErrNoStepAbove):
 		return &gateway.Error{Kind: gateway.KindConflict, Message: err.Error()}
 	}
 	c.log.ErrorContext(ctx, "migration: a change through the admin API", "err", err)

@@ -74,11 +74,23 @@ func TestControl(t *testing.T) {
 		{"ResumeAt", http.MethodPost, migrate.PathResume, `{"weight": 15}`, 200, func(t *testing.T, m map[string]any) {
 			assert.Equal(t, 15.0, m["weight"])
 			assert.Equal(t, "running", m["state"])
+			assert.NotContains(t, m, "resume_weight", "only a rolled-back migration has one")
 		}},
 		{"Ramp", http.MethodPost, migrate.PathRamp, `{}`, 200, func(t *testing.T, m map[string]any) {
 			assert.Equal(t, 20.0, m["weight"])
 			assert.Equal(t, 0.0, m["ramp_step"])
 			assert.NotEmpty(t, m["next_step_at"])
+		}},
+		// A ramp starts at the first step above the weight: at 20 (the
+		// first step) it goes on to 100, never back.
+		{"RampAbove", http.MethodPost, migrate.PathRamp, `{}`, 200, func(t *testing.T, m map[string]any) {
+			assert.Equal(t, 100.0, m["weight"])
+			assert.Equal(t, 1.0, m["ramp_step"])
+			assert.NotContains(t, m, "next_step_at", "the last step")
+		}},
+		{"ErrRampNoStepAbove", http.MethodPost, migrate.PathRamp, `{}`, 409, func(t *testing.T, m map[string]any) {
+			assert.Equal(t, "no ramp step is above the weight: the weight is 100 %, the steps are [20 100]; `hellogw migrate set` (PUT /admin/migration/weight) sets any weight", m["detail"])
+			assert.Equal(t, 100, n.split.Weight())
 		}},
 		{"ErrMethod", http.MethodGet, migrate.PathRamp, ``, 404, nil},
 	} {
@@ -96,6 +108,9 @@ func TestControl(t *testing.T) {
 				assert.Equal(t, "application/problem+json", ct)
 				assert.Equal(t, float64(status), m["status"])
 				assert.NotEmpty(t, m["detail"])
+				if tc.check != nil {
+					tc.check(t, m)
+				}
 				return
 			}
 			assert.Equal(t, "application/json", ct)
@@ -104,5 +119,5 @@ func TestControl(t *testing.T) {
 	}
 	events, err := n.ctrl.History(t.Context(), time.Time{}, 100)
 	require.NoError(t, err)
-	assert.Len(t, events, 6) // config, set, pause, rollback, resume, ramp
+	assert.Len(t, events, 7) // config, set, pause, rollback, resume, ramp, ramp
 }

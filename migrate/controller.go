@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -62,6 +63,9 @@ var (
 	ErrNoRamp        = errors.New("no ramp is configured: set migration.ramp.steps")
 	ErrRunning       = errors.New("the migration is running: there is nothing to resume")
 	ErrRolledBack    = errors.New("the migration is rolled back: resume it, or set a weight")
+	// ErrNoStepAbove: a ramp starts at the first step above the weight,
+	// and there is none; ramping would move callers back.
+	ErrNoStepAbove = errors.New("no ramp step is above the weight")
 )
 
 // Reasons of an automatic rollback, as in hellogw_migration_rollbacks_total.
@@ -195,6 +199,10 @@ func NewController(ctx context.Context, store *Store, current, next gen.Hello_Po
 	if err != nil {
 		return nil, err
 	}
+	if st.Weight != cfg.Weight {
+		c.log.WarnContext(ctx, fmt.Sprintf("migration.weight in the config is %d, but the store holds weight %d, which stands: `hellogw migrate set %d` changes it",
+			cfg.Weight, st.Weight, cfg.Weight), "config_weight", cfg.Weight, "store_weight", st.Weight, "state", st.Status)
+	}
 	c.apply(st)
 	return c, nil
 }
@@ -312,13 +320,17 @@ func (c *Controller) verdict(w Counts) (why, reason string) {
 // next backend has callers. The split sends no one to it from that
 // moment, before the store has the news.
 func (c *Controller) check(ctx context.Context) {
+	// The state first: a restart (a new StartedAt) applied while the
+	// window is summed resets it, and the rollback below then finds the
+	// stored StartedAt newer than the one judged, and changes nothing.
+	st := c.State()
 	why, reason := c.verdict(c.win.sum(time.Now()))
-	if st := c.State(); why == "" || st.Weight == 0 || st.Status == RolledBack {
+	if why == "" || st.Weight == 0 || st.Status == RolledBack {
 		return
 	}
 	c.held.Store(true)
 	c.split.SetWeight(0)
-	recorded, err := c.rollback(ctx, ActorRollback, why)
+	recorded, err := c.rollback(ctx, ActorRollback, why, &st)
 	if err != nil {
 		// The window still holds what it found: the next check tries
 		// again, and the split stays at 0 meanwhile.
@@ -334,12 +346,14 @@ func (c *Controller) check(ctx context.Context) {
 }
 
 // rollback sets the weight to 0 and the state to rolled back, unless it is
-// so already (another node came first); recorded says whether this call
-// made the change.
-func (c *Controller) rollback(ctx context.Context, actor, reason string) (recorded bool, err error) {
+// so already (another node came first), or, for an automatic one (judged
+// is the state its window was judged in), traffic to the next backend was
+// restarted since (the window was of calls before it); recorded says
+// whether this call made the change.
+func (c *Controller) rollback(ctx context.Context, actor, reason string, judged *State) (recorded bool, err error) {
 	_, err = c.change(ctx, func(st State) (State, *Event, error) {
 		recorded = false // decided again after a conflict
-		if st.Status == RolledBack {
+		if st.Status == RolledBack || judged != nil && !st.StartedAt.Equal(judged.StartedAt) {
 			return st, nil, nil
 		}
 		next := st
@@ -399,6 +413,12 @@ func (c *Controller) apply(st State) {
 	if st.Version < c.state.Version {
 		return
 	}
+	if !st.StartedAt.Equal(c.state.StartedAt) {
+		// Traffic to the next backend was (re)started: what it did
+		// before (the errors and mismatches that may have rolled it
+		// back) counts no more, on this node as on every other.
+		c.win.reset()
+	}
 	c.state = st
 	if c.held.Load() {
 		return
@@ -414,19 +434,29 @@ func (c *Controller) rampDue(st State, now time.Time) bool {
 }
 
 // advance moves a running ramp whose pause has passed to its next step,
-// while this node's window calls for no rollback.
+// on evidence: this node's window holds at least MinCalls calls of the
+// next backend since the step began, and calls for no rollback. A node
+// that saw too few calls (a quiet one, one just restarted) never
+// advances the ramp; another node may, or an operator sets the weight.
 func (c *Controller) advance(ctx context.Context) {
-	if !c.rampDue(c.State(), time.Now()) {
+	now := time.Now()
+	judged := c.State()
+	if !c.rampDue(judged, now) {
 		return
 	}
-	w := c.win.sum(time.Now())
-	if why, _ := c.verdict(w); why != "" {
+	if why, _ := c.verdict(c.win.sum(now)); why != "" {
 		return // check rolls back
+	}
+	// The step began a pause before it may end (Ramp, Resume and advance
+	// set NextStepAt so).
+	w := c.win.sumSince(now, judged.NextStepAt.Add(-c.cfg.RampPause))
+	if w.Calls < int64(c.cfg.MinCalls) {
+		return
 	}
 	_, err := c.change(ctx, func(st State) (State, *Event, error) {
 		now := time.Now()
-		if !c.rampDue(st, now) {
-			return st, nil, nil // another node advanced it, or someone paused it
+		if !c.rampDue(st, now) || st.RampStep != judged.RampStep || !st.StartedAt.Equal(judged.StartedAt) {
+			return st, nil, nil // another node advanced it, or someone paused or restarted it
 		}
 		next := st
 		next.RampStep++
@@ -435,8 +465,8 @@ func (c *Controller) advance(ctx context.Context) {
 		if next.RampStep < len(c.cfg.RampSteps)-1 {
 			next.NextStepAt = now.Add(c.cfg.RampPause)
 		}
-		next.Reason = fmt.Sprintf("ramp step %d of %d after %v; the window of %s: %d calls, %d errors, %d comparisons, %d mismatches",
-			next.RampStep+1, len(c.cfg.RampSteps), c.cfg.RampPause, c.cfg.Node, w.Calls, w.Errors, w.Comparisons, w.Mismatches)
+		next.Reason = fmt.Sprintf("ramp_step %d of steps %v after %v; the window of %s since the step began: %d calls, %d errors, %d comparisons, %d mismatches",
+			next.RampStep, c.cfg.RampSteps, c.cfg.RampPause, c.cfg.Node, w.Calls, w.Errors, w.Comparisons, w.Mismatches)
 		return next, &Event{Actor: ActorRamp, Action: ActionStep, From: st.Weight, To: next.Weight, Reason: next.Reason}, nil
 	})
 	if err != nil {
@@ -453,6 +483,7 @@ func (c *Controller) SetWeight(ctx context.Context, weight int, reason string) (
 	return c.change(ctx, func(st State) (State, *Event, error) {
 		next := st
 		next.Weight, next.Status, next.RampStep, next.NextStepAt, next.Reason = weight, Running, NoStep, time.Time{}, reason
+		next.ResumeWeight, next.StartedAt = 0, time.Now()
 		return next, &Event{Actor: ActorAPI, Action: ActionSet, From: st.Weight, To: weight, Reason: reason}, nil
 	})
 }
@@ -487,7 +518,7 @@ func (c *Controller) Resume(ctx context.Context, weight *int, reason string) (St
 			return st, nil, ErrRunning
 		}
 		next := st
-		next.Status, next.Reason = Running, reason
+		next.Status, next.Reason, next.ResumeWeight, next.StartedAt = Running, reason, 0, time.Now()
 		if st.Status == RolledBack {
 			next.Weight = st.ResumeWeight
 		}
@@ -504,7 +535,7 @@ func (c *Controller) Resume(ctx context.Context, weight *int, reason string) (St
 // Rollback sends every caller to the current backend (weight 0) until a
 // resume. Rolling back a rolled-back migration changes nothing.
 func (c *Controller) Rollback(ctx context.Context, reason string) (State, error) {
-	recorded, err := c.rollback(ctx, ActorAPI, reason)
+	recorded, err := c.rollback(ctx, ActorAPI, reason, nil)
 	if err != nil {
 		return State{}, err
 	}
@@ -515,21 +546,28 @@ func (c *Controller) Rollback(ctx context.Context, reason string) (State, error)
 	return c.State(), nil
 }
 
-// Ramp starts the ramp at its first step, running: each step lasts at
-// least the ramp's pause, and the next comes only while this node's window
-// calls for no rollback. Without steps it is ErrNoRamp.
+// Ramp starts the ramp, running, at its first step above the weight (from
+// 0, the first step): a ramp never moves callers back. Each step lasts at
+// least the ramp's pause, and the next comes only on evidence (advance).
+// Without steps it is ErrNoRamp; with none above the weight, ErrNoStepAbove.
 func (c *Controller) Ramp(ctx context.Context, reason string) (State, error) {
 	steps := c.cfg.RampSteps
 	if len(steps) == 0 {
 		return State{}, ErrNoRamp
 	}
 	return c.change(ctx, func(st State) (State, *Event, error) {
-		next := st
-		next.Weight, next.Status, next.RampStep, next.NextStepAt, next.Reason = steps[0], Running, 0, time.Time{}, reason
-		if len(steps) > 1 {
-			next.NextStepAt = time.Now().Add(c.cfg.RampPause)
+		i := slices.IndexFunc(steps, func(w int) bool { return w > st.Weight })
+		if i < 0 {
+			return st, nil, fmt.Errorf("%w: the weight is %d %%, the steps are %v; `hellogw migrate set` (PUT %s) sets any weight",
+				ErrNoStepAbove, st.Weight, steps, PathWeight)
 		}
-		return next, &Event{Actor: ActorAPI, Action: ActionRamp, From: st.Weight, To: steps[0],
-			Reason: fmt.Sprintf("%s (steps %v, %v each)", reason, steps, c.cfg.RampPause)}, nil
+		next := st
+		next.Weight, next.Status, next.RampStep, next.NextStepAt, next.Reason = steps[i], Running, i, time.Time{}, reason
+		next.ResumeWeight, next.StartedAt = 0, time.Now()
+		if i < len(steps)-1 {
+			next.NextStepAt = next.StartedAt.Add(c.cfg.RampPause)
+		}
+		return next, &Event{Actor: ActorAPI, Action: ActionRamp, From: st.Weight, To: steps[i],
+			Reason: fmt.Sprintf("%s (ramp_step %d of steps %v, %v each)", reason, i, steps, c.cfg.RampPause)}, nil
 	})
 }

@@ -373,9 +373,27 @@ func TestControllerWindowSlides(t *testing.T) {
 	assert.Equal(t, migrate.Running, n.ctrl.State().Status)
 }
 
-// TestControllerRamp: a ramp advances step by step while the next backend
-// is healthy, holds while paused, and a failing backend rolls it back
-// and stops it.
+// traffic calls s in the background, a new caller every 2 ms, until the
+// returned func is called.
+func traffic(t *testing.T, s gen.Hello_PortType) (stop func()) {
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; ctx.Err() == nil; i++ {
+			_, _ = s.SayHelloContext(callerCtx(2*(i%5000), 0), new("x"))
+			time.Sleep(2 * time.Millisecond)
+		}
+	}()
+	stop = sync.OnceFunc(func() { cancel(); <-done })
+	t.Cleanup(stop)
+	return stop
+}
+
+// TestControllerRamp: a ramp advances step by step on evidence (min_calls
+// calls of the next backend since the step began, none calling for a
+// rollback), never on an empty window; holds while paused; and a failing
+// backend rolls it back and stops it.
 func TestControllerRamp(t *testing.T) {
 	up := newUpstream(t)
 	const pause = 700 * time.Millisecond
@@ -389,8 +407,17 @@ func TestControllerRamp(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 10, st.Weight)
 	assert.Equal(t, 0, st.RampStep)
+	time.Sleep(3 * pause)
+	assert.Equal(t, 10, n.split.Weight(), "no calls, no evidence: the ramp holds")
+	assert.Equal(t, migrate.Counts{}, n.ctrl.Window())
+
+	stopTraffic := traffic(t, n.split)
 	eventually(t, 5*time.Second, func() bool { return n.split.Weight() == 50 }, "weight %d", n.split.Weight())
 	assert.GreaterOrEqual(t, time.Since(start), pause)
+	stopTraffic()
+	events, err := n.ctrl.History(ctx, time.Time{}, 1)
+	require.NoError(t, err)
+	assert.Regexp(t, `^ramp_step 1 of steps \[10 50 100\] after 700ms; the window of TestControllerRamp since the step began: ([5-9]|\d\d+) calls, 0 errors`, events[0].Reason)
 
 	st, err = n.ctrl.Pause(ctx, "look")
 	require.NoError(t, err)
@@ -400,12 +427,13 @@ func TestControllerRamp(t *testing.T) {
 
 	_, err = n.ctrl.Resume(ctx, nil, "go on")
 	require.NoError(t, err)
+	traffic(t, n.split)
 	eventually(t, 5*time.Second, func() bool { return n.split.Weight() == 100 }, "weight %d", n.split.Weight())
 	st = n.ctrl.State()
 	assert.Equal(t, 2, st.RampStep)
 	assert.True(t, st.NextStepAt.IsZero(), "the last step has no next")
 
-	events, err := n.ctrl.History(ctx, time.Time{}, 10)
+	events, err = n.ctrl.History(ctx, time.Time{}, 10)
 	require.NoError(t, err)
 	var actions []string
 	for _, ev := range events {
@@ -414,7 +442,9 @@ func TestControllerRamp(t *testing.T) {
 	assert.Equal(t, []string{"ramp/step/100", "api/resume/50", "api/pause/50", "ramp/step/50", "api/ramp/10", "config/set/0"}, actions)
 
 	t.Run("FailingBackendStopsTheRamp", func(t *testing.T) {
-		_, err := n.ctrl.Ramp(ctx, "again")
+		_, err := n.ctrl.SetWeight(ctx, 0, "start again")
+		require.NoError(t, err)
+		_, err = n.ctrl.Ramp(ctx, "again")
 		require.NoError(t, err)
 		up.failing.Store(true)
 		defer up.failing.Store(false)
@@ -476,4 +506,65 @@ func TestControllerRequests(t *testing.T) {
 	events, err := n.ctrl.History(ctx, time.Time{}, 100)
 	require.NoError(t, err)
 	assert.Len(t, events, 5) // config, rollback, resume, pause, set, and nothing for the refusals
+}
+
+// TestControllerResumeForgetsWindow: two nodes on one PostgreSQL database,
+// each with a shadow of its split and the next backend. The shadow's
+// mismatches roll the migration back, and it goes on finding them while
+// rolled back. Once the backend is fixed and one node resumes, neither
+// node counts them any more: the node that resumed at once, the other as
+// its poll sees the resume. Else the next check rolls the fixed backend
+// back again.
+func TestControllerResumeForgetsWindow(t *testing.T) {
+	open := postgresSchema(t)
+	up := newUpstream(t)
+	up.word.Store(new("wrong"))
+	cfg := migrate.ControllerConfig{Weight: 50, Window: 10 * time.Second, MinCalls: 5, MaxMismatchRate: 0.2, Poll: 200 * time.Millisecond}
+	nodes := []*node{startNode(t, open, up.backend, withNode(cfg, "a")), startNode(t, open, up.backend, withNode(cfg, "b"))}
+	shadows := make([]*migrate.Shadow, len(nodes))
+	for i, n := range nodes {
+		var err error
+		shadows[i], err = migrate.NewShadow(n.split, up.backend, migrate.ShadowConfig{Observers: []migrate.ShadowObserver{n.ctrl}})
+		require.NoError(t, err)
+		t.Cleanup(shadows[i].Wait)
+	}
+	calls := func(i int) {
+		for c := range 12 { // fewer than the shadow's calls in flight: none dropped
+			_, err := shadows[i].SayHelloContext(callerCtx(2*c, 0), new("x"))
+			require.NoError(t, err)
+		}
+		shadows[i].Wait()
+	}
+	calls(1)
+	for i, n := range nodes {
+		eventually(t, 2*time.Second, func() bool { return n.ctrl.State().Status == migrate.RolledBack }, "node %d: %+v", i, n.ctrl.State())
+	}
+	// Rolled back, the shadow still compares (the current side's greetings
+	// now), and still finds mismatches.
+	for i, n := range nodes {
+		calls(i)
+		assert.Equal(t, migrate.Counts{Comparisons: 12, Mismatches: 12}, n.ctrl.Window(), "node %d", i)
+	}
+
+	up.word.Store(new("current")) // fixed: it agrees with the current backend
+	st, err := nodes[0].ctrl.Resume(t.Context(), nil, "fixed")
+	require.NoError(t, err)
+	assert.Equal(t, 50, st.Weight)
+	assert.Equal(t, migrate.Counts{}, nodes[0].ctrl.Window(), "the node that resumed forgets at once")
+	b := nodes[1]
+	eventually(t, 2*time.Second, func() bool { return b.ctrl.State().Status == migrate.Running }, "b: %+v", b.ctrl.State())
+	assert.Equal(t, migrate.Counts{}, b.ctrl.Window(), "the other node forgets when it sees the resume")
+
+	time.Sleep(5 * cfg.Poll)
+	for i, n := range nodes {
+		assert.Equal(t, 50, n.split.Weight(), "node %d", i)
+		assert.Equal(t, migrate.Running, n.ctrl.State().Status, "node %d", i)
+	}
+	events, err := b.ctrl.History(t.Context(), time.Time{}, 10)
+	require.NoError(t, err)
+	var actions []string
+	for _, ev := range events {
+		actions = append(actions, ev.Node+"/"+ev.Action)
+	}
+	assert.Equal(t, []string{"a/resume", "b/rollback", "a/set"}, actions)
 }

@@ -58,8 +58,14 @@ type State struct {
 	// NextStepAt is when a running ramp may advance; zero without one.
 	NextStepAt time.Time `json:"next_step_at,omitzero"`
 	// ResumeWeight is the weight a resume without one restores: the
-	// weight before the last rollback.
-	ResumeWeight int `json:"resume_weight"`
+	// weight before the rollback. Only a rolled-back migration has one;
+	// running or paused it is 0, and left out of the JSON.
+	ResumeWeight int `json:"resume_weight,omitzero"`
+	// StartedAt is when traffic to the new backend was last (re)started:
+	// by a set, a resume or a ramp's start. Every node forgets its window
+	// when it sees a new StartedAt: what the backend did before counts no
+	// more. Zero before the first such change.
+	StartedAt time.Time `json:"started_at,omitzero"`
 	// Version counts the changes: each is compare-and-set on it.
 	Version   int64     `json:"version"`
 	UpdatedAt time.Time `json:"updated_at"`
@@ -112,7 +118,7 @@ func OpenStore(ctx context.Context, db *sqldb.DB) (*Store, error) {
 	return &Store{db: db, Now: time.Now}, nil
 }
 
-const stateColumns = `weight, state, ramp_step, next_step_at, resume_weight, version, updated_at, reason`
+const stateColumns = `weight, state, ramp_step, next_step_at, resume_weight, version, updated_at, reason, started_at`
 
 // queryer is what State and Events read with: the DB, or a transaction.
 type queryer interface {
@@ -125,15 +131,15 @@ func (s *Store) State(ctx context.Context) (State, error) { return s.state(ctx, 
 
 func (s *Store) state(ctx context.Context, q queryer) (State, error) {
 	var st State
-	var next, updated int64
+	var next, updated, started int64
 	err := q.QueryRowContext(ctx, `SELECT `+stateColumns+` FROM migration_state WHERE id = 1`).
-		Scan(&st.Weight, &st.Status, &st.RampStep, &next, &st.ResumeWeight, &st.Version, &updated, &st.Reason)
+		Scan(&st.Weight, &st.Status, &st.RampStep, &next, &st.ResumeWeight, &st.Version, &updated, &st.Reason, &started)
 	if errors.Is(err, sql.ErrNoRows) {
 		return State{}, ErrNoState
 	} else if err != nil {
 		return State{}, s.formatError(err)
 	}
-	st.NextStepAt, st.UpdatedAt = sqldb.Time(next), sqldb.Time(updated)
+	st.NextStepAt, st.UpdatedAt, st.StartedAt = sqldb.Time(next), sqldb.Time(updated), sqldb.Time(started)
 	return st, nil
 }
 
@@ -144,9 +150,9 @@ func (s *Store) Init(ctx context.Context, st State, ev Event) (State, error) {
 	now := s.Now()
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		n, err := sqldb.Affected(tx.ExecContext(ctx, `
-			INSERT INTO migration_state (id, `+stateColumns+`) VALUES (1, $1, $2, $3, $4, $5, 1, $6, $7)
+			INSERT INTO migration_state (id, `+stateColumns+`) VALUES (1, $1, $2, $3, $4, $5, 1, $6, $7, $8)
 			ON CONFLICT (id) DO NOTHING`,
-			st.Weight, st.Status, st.RampStep, sqldb.Nanos(st.NextStepAt), st.ResumeWeight, now.UnixNano(), st.Reason))
+			st.Weight, st.Status, st.RampStep, sqldb.Nanos(st.NextStepAt), st.ResumeWeight, now.UnixNano(), st.Reason, sqldb.Nanos(st.StartedAt)))
 		if err != nil || n == 0 {
 			return err
 		}
@@ -171,9 +177,9 @@ func (s *Store) Change(ctx context.Context, version int64, st State, ev Event) (
 		// finds a newer version.
 		n, err := sqldb.Affected(tx.ExecContext(ctx, `
 			UPDATE migration_state SET weight = $1, state = $2, ramp_step = $3, next_step_at = $4,
-				resume_weight = $5, version = version + 1, updated_at = $6, reason = $7
-			WHERE id = 1 AND version = $8`,
-			st.Weight, st.Status, st.RampStep, sqldb.Nanos(st.NextStepAt), st.ResumeWeight, now.UnixNano(), st.Reason, version))
+				resume_weight = $5, version = version + 1, updated_at = $6, reason = $7, started_at = $8
+			WHERE id = 1 AND version = $9`,
+			st.Weight, st.Status, st.RampStep, sqldb.Nanos(st.NextStepAt), st.ResumeWeight, now.UnixNano(), st.Reason, sqldb.Nanos(st.StartedAt), version))
 		if err != nil {
 			return err
 		}

@@ -49,8 +49,13 @@ func (w *window) add(now time.Time, o Counts) {
 }
 
 // sum returns the counts of the window that ends at now.
-func (w *window) sum(now time.Time) Counts {
-	oldest := now.Unix() - int64(len(w.buckets))
+func (w *window) sum(now time.Time) Counts { return w.sumSince(now, time.Time{}) }
+
+// sumSince returns the counts of the window that ends at now, of the
+// seconds after the one of since only: a bucket holds a whole second, and
+// the second since falls in may hold calls from before it.
+func (w *window) sumSince(now, since time.Time) Counts {
+	oldest := max(now.Unix()-int64(len(w.buckets)), since.Unix())
 	var c Counts
 	w.mu.Lock()
 	defer w.mu.Unlock()
