@@ -22,10 +22,13 @@ import (
 )
 
 // upstream is a real HTTP JSON API answering "next NAME" (or another word
-// than next, once said), or failing with HTTP 500 while failing is set.
+// than next, once said), or failing with HTTP 500 while failing is set,
+// after delay; asked counts the requests it got.
 type upstream struct {
 	failing atomic.Bool
 	word    atomic.Pointer[string]
+	delay   atomic.Int64 // nanoseconds
+	asked   atomic.Int64
 	backend gen.Hello_PortType
 }
 
@@ -34,6 +37,8 @@ func newUpstream(t *testing.T) *upstream {
 	u := &upstream{}
 	u.word.Store(new("next"))
 	url := gwtest.JSONAPI(t, func(name string) (string, int) {
+		u.asked.Add(1)
+		time.Sleep(time.Duration(u.delay.Load()))
 		if u.failing.Load() {
 			return "", http.StatusInternalServerError
 		}

@@ -2,6 +2,7 @@ package migrate
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -52,6 +53,14 @@ type ShadowConfig struct {
 	// Observers hear of each comparison's result (the Controller's
 	// mismatch window, the Recorder).
 	Observers []ShadowObserver
+	// OtherSide compares each answer of the primary, which must be a
+	// Split, with the side of the split that did not answer: a caller on
+	// the next side with the current backend, and the other way round.
+	// The secondary must be nil. It is the shadow of a migration whose
+	// shadow is one of the split's backends: a shadow of its own would ask
+	// the backend that answered a second time, and count its agreement
+	// with itself as a match.
+	OtherSide bool
 }
 
 // ShadowObserver hears of each shadow comparison: ShadowMatch,
@@ -66,6 +75,7 @@ type ShadowObserver interface {
 // The client's answer, error and latency are the primary's alone.
 type Shadow struct {
 	primary, secondary gen.Hello_PortType
+	split              *Split        // with ShadowConfig.OtherSide: the primary
 	slots              chan struct{} // one per secondary call in flight
 	logNames           bool
 	log                *slog.Logger
@@ -94,10 +104,19 @@ type ShadowSample struct {
 	FirstName string    `json:"first_name,omitempty"`
 }
 
-// NewShadow returns a Shadow of primary and secondary. It fails only when
-// its metrics cannot be registered.
+// NewShadow returns a Shadow of primary and secondary (with
+// cfg.OtherSide, of a Split and its other side). It fails when its metrics
+// cannot be registered, or cfg.OtherSide has no Split.
 func NewShadow(primary, secondary gen.Hello_PortType, cfg ShadowConfig) (*Shadow, error) {
+	split, _ := primary.(*Split)
+	if cfg.OtherSide && (split == nil || secondary != nil) {
+		return nil, errors.New("shadow: the other side needs a Split as the primary, and no secondary")
+	}
+	if !cfg.OtherSide {
+		split = nil
+	}
 	s := &Shadow{
+		split:     split,
 		primary:   primary,
 		secondary: secondary,
 		slots:     make(chan struct{}, orDefault(cfg.MaxInFlight, DefaultShadowInFlight)),
@@ -138,11 +157,20 @@ func (s *Shadow) SayHello(firstName *string) (*string, error) {
 }
 
 // SayHelloContext implements gen.Hello_PortType: it returns what the
-// primary returns. When the primary answered, the secondary is asked in
-// the background; when the primary failed, there is nothing to compare
-// and the secondary is not called.
+// primary returns. When the primary answered, the secondary (or the
+// split's other side) is asked in the background; when the primary
+// failed, there is nothing to compare and the secondary is not called.
 func (s *Shadow) SayHelloContext(ctx context.Context, firstName *string) (*string, error) {
-	greeting, err := s.primary.SayHelloContext(ctx, firstName)
+	var greeting *string
+	var err error
+	secondary := s.secondary
+	if s.split != nil {
+		var side string
+		greeting, side, err = s.split.serve(ctx, firstName)
+		secondary = s.split.other(side)
+	} else {
+		greeting, err = s.primary.SayHelloContext(ctx, firstName)
+	}
 	if err != nil || greeting == nil {
 		return greeting, err
 	}
@@ -150,7 +178,7 @@ func (s *Shadow) SayHelloContext(ctx context.Context, firstName *string) (*strin
 	case s.slots <- struct{}{}:
 		// The request's context ends with the request; its values (the
 		// request id) are still wanted.
-		go s.compare(context.WithoutCancel(ctx), *firstName, *greeting)
+		go s.compare(context.WithoutCancel(ctx), secondary, *firstName, *greeting)
 	default:
 		s.dropped.Inc()
 		s.drops.Add(1)
@@ -158,10 +186,10 @@ func (s *Shadow) SayHelloContext(ctx context.Context, firstName *string) (*strin
 	return greeting, nil
 }
 
-// compare asks the secondary and records how its answer compares.
-func (s *Shadow) compare(ctx context.Context, name, want string) {
+// compare asks secondary and records how its answer compares.
+func (s *Shadow) compare(ctx context.Context, secondary gen.Hello_PortType, name, want string) {
 	defer func() { <-s.slots }()
-	got, err := s.secondary.SayHelloContext(ctx, &name)
+	got, err := secondary.SayHelloContext(ctx, &name)
 	sample := ShadowSample{Time: time.Now().UTC(), RequestID: gateway.RequestIDFrom(ctx), Primary: s.redact(want, name)}
 	switch {
 	case err != nil:
