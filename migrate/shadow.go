@@ -53,14 +53,22 @@ type ShadowConfig struct {
 	// Observers hear of each comparison's result (the Controller's
 	// mismatch window, the Recorder).
 	Observers []ShadowObserver
-	// OtherSide compares each answer of the primary, which must be a
-	// Split, with the side of the split that did not answer: a caller on
-	// the next side with the current backend, and the other way round.
-	// The secondary must be nil. It is the shadow of a migration whose
-	// shadow is one of the split's backends: a shadow of its own would ask
-	// the backend that answered a second time, and count its agreement
-	// with itself as a match.
-	OtherSide bool
+	// OtherSide, when set, compares each answer of the primary, which
+	// must be a Split, with the side of the split that did not answer: a
+	// caller on the next side with OtherSide.Current, and the other way
+	// round; the secondary must be nil. It is the shadow of a migration
+	// whose shadow is one of the split's backends: a shadow of its own
+	// would ask the backend that answered a second time, and count its
+	// agreement with itself as a match.
+	OtherSide *OtherSide
+}
+
+// OtherSide is what a shadow of a Split asks: the shadow's own clients of
+// the split's two services. Its own, not the split's: its calls must not
+// open the breaker or take the connections of the backend that answers
+// the clients.
+type OtherSide struct {
+	Current, Next gen.Hello_PortType
 }
 
 // ShadowObserver hears of each shadow comparison: ShadowMatch,
@@ -75,7 +83,8 @@ type ShadowObserver interface {
 // The client's answer, error and latency are the primary's alone.
 type Shadow struct {
 	primary, secondary gen.Hello_PortType
-	split              *Split        // with ShadowConfig.OtherSide: the primary
+	split              *Split // with ShadowConfig.OtherSide: the primary
+	sides              OtherSide
 	slots              chan struct{} // one per secondary call in flight
 	logNames           bool
 	log                *slog.Logger
@@ -109,14 +118,10 @@ type ShadowSample struct {
 // cannot be registered, or cfg.OtherSide has no Split.
 func NewShadow(primary, secondary gen.Hello_PortType, cfg ShadowConfig) (*Shadow, error) {
 	split, _ := primary.(*Split)
-	if cfg.OtherSide && (split == nil || secondary != nil) {
-		return nil, errors.New("shadow: the other side needs a Split as the primary, and no secondary")
-	}
-	if !cfg.OtherSide {
-		split = nil
+	if o := cfg.OtherSide; o != nil && (split == nil || secondary != nil || o.Current == nil || o.Next == nil) {
+		return nil, errors.New("shadow: the other side needs a Split as the primary, both its services, and no secondary")
 	}
 	s := &Shadow{
-		split:     split,
 		primary:   primary,
 		secondary: secondary,
 		slots:     make(chan struct{}, orDefault(cfg.MaxInFlight, DefaultShadowInFlight)),
@@ -136,6 +141,9 @@ func NewShadow(primary, secondary gen.Hello_PortType, cfg ShadowConfig) (*Shadow
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.OtherSide != nil {
+		s.split, s.sides = split, *cfg.OtherSide
 	}
 	for _, r := range []string{ShadowMatch, ShadowMismatch, ShadowError} {
 		s.total.WithLabelValues(r) // present from the start, at 0
@@ -167,7 +175,10 @@ func (s *Shadow) SayHelloContext(ctx context.Context, firstName *string) (*strin
 	if s.split != nil {
 		var side string
 		greeting, side, err = s.split.serve(ctx, firstName)
-		secondary = s.split.other(side)
+		secondary = s.sides.Next
+		if side == SideNext {
+			secondary = s.sides.Current
+		}
 	} else {
 		greeting, err = s.primary.SayHelloContext(ctx, firstName)
 	}

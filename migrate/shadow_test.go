@@ -19,6 +19,7 @@ import (
 	"github.com/hellogw/hellogw/gen"
 	"github.com/hellogw/hellogw/internal/syncbuf"
 	"github.com/hellogw/hellogw/migrate"
+	"github.com/hellogw/hellogw/wsdl"
 )
 
 // fakeService is a gen.Hello_PortType whose answer is a function.
@@ -234,7 +235,17 @@ func TestShadowOtherSide(t *testing.T) {
 	current.word.Store(new("current"))
 	split := migrate.NewSplit(current.backend, next.backend)
 	reg := prometheus.NewRegistry()
-	s, err := migrate.NewShadow(split, nil, migrate.ShadowConfig{OtherSide: true, Registerer: reg})
+	// The shadow's own clients of the two services (as main makes them).
+	binding, err := wsdl.Parse(wsdl.Document())
+	require.NoError(t, err)
+	op, err := binding.SoleOperation()
+	require.NoError(t, err)
+	var sides migrate.OtherSide
+	sides.Current, err = migrate.NewJSONBackend(op, migrate.UpstreamConfig{URL: current.url, Timeout: time.Second})
+	require.NoError(t, err)
+	sides.Next, err = migrate.NewJSONBackend(op, migrate.UpstreamConfig{URL: next.url, Timeout: time.Second})
+	require.NoError(t, err)
+	s, err := migrate.NewShadow(split, nil, migrate.ShadowConfig{OtherSide: &sides, Registerer: reg})
 	require.NoError(t, err)
 	for _, tc := range []struct {
 		weight   int
@@ -259,8 +270,8 @@ func TestShadowOtherSide(t *testing.T) {
 	assert.Equal(t, 2.0, shadowCount(reg, "mismatch"))
 	assert.Equal(t, 0.0, shadowCount(reg, "match"))
 
-	_, err = migrate.NewShadow(split, next.backend, migrate.ShadowConfig{OtherSide: true})
+	_, err = migrate.NewShadow(split, next.backend, migrate.ShadowConfig{OtherSide: &sides})
 	require.Error(t, err, "a secondary besides the other side")
-	_, err = migrate.NewShadow(next.backend, nil, migrate.ShadowConfig{OtherSide: true})
+	_, err = migrate.NewShadow(next.backend, nil, migrate.ShadowConfig{OtherSide: &sides})
 	require.Error(t, err, "no split")
 }

@@ -90,15 +90,6 @@ func (s *Split) serve(ctx context.Context, firstName *string) (*string, string, 
 	return greeting, side, err
 }
 
-// other returns the backend of the side that is not side, unobserved:
-// asking it is no call of the split's.
-func (s *Split) other(side string) gen.Hello_PortType {
-	if side == SideNext {
-		return s.current
-	}
-	return s.next
-}
-
 // bucket hashes the caller of ctx: "c:" and the client id when the caller
 // is authenticated, else "a:" and its address, with 64-bit FNV-1a
 // (draft-eastlake-fnv §2). Written out rather than hash/fnv, whose Hash64
