@@ -130,6 +130,11 @@ type Main struct {
 	// AdminAddr, if set, serves the operator routes (admin.go) without a
 	// token on a listener of their own.
 	AdminAddr string
+	// AdminHosts are host names, separated by commas, that the admin
+	// listener answers to besides IP addresses, localhost and AdminAddr's
+	// own host (admin.go: adminHosts).
+	AdminHosts string
+	adminHosts adminHosts
 	// Pprof serves Go's runtime profiles (net/http/pprof) on AdminAddr.
 	Pprof bool
 	// TLSCert and TLSKey, both or neither, make -addr serve HTTPS;
@@ -180,6 +185,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&m.TLSKey, "tls-key", env("HELLOGW_TLS_KEY", ""), "PEM private key of -tls-cert; re-read on SIGHUP [HELLOGW_TLS_KEY]")
 	fs.StringVar(&m.TLSClientCA, "tls-client-ca", env("HELLOGW_TLS_CLIENT_CA", ""), "PEM CA bundle: ask callers for a client certificate (not required) and verify it against these; re-read on SIGHUP [HELLOGW_TLS_CLIENT_CA]")
 	fs.StringVar(&m.AdminAddr, "admin-addr", env("HELLOGW_ADMIN_ADDR", ""), "serve /metrics and /admin/* without a token on this address too, such as 127.0.0.1:9090 (default: none; on -addr they need an admin-scope bearer token) [HELLOGW_ADMIN_ADDR]")
+	fs.StringVar(&m.AdminHosts, "admin-hosts", env("HELLOGW_ADMIN_HOSTS", ""), "host names, separated by commas, that -admin-addr answers to besides IP addresses, localhost and its own host, such as the name Prometheus scrapes it by; other Host headers are refused (DNS rebinding) [HELLOGW_ADMIN_HOSTS]")
 	fs.BoolVar(&m.Pprof, "pprof", env("HELLOGW_PPROF", "") == "true", "serve Go's runtime profiles (net/http/pprof) under /debug/pprof/ on -admin-addr, which it needs: for profiling under load (README, Performance) [HELLOGW_PPROF=true]")
 	fs.StringVar(&m.LogFormat, "log-format", env("HELLOGW_LOG_FORMAT", m.LogFormat), "log format: text or json [HELLOGW_LOG_FORMAT]")
 	fs.Usage = func() {
@@ -207,6 +213,12 @@ func (m *Main) ParseFlags(args []string) error {
 		if err := checkAddr(m.setting("admin-addr"), m.AdminAddr); err != nil {
 			return err
 		}
+		var err error
+		if m.adminHosts, err = parseAdminHosts(m.setting("admin-hosts"), m.AdminHosts, m.AdminAddr); err != nil {
+			return err
+		}
+	} else if m.AdminHosts != "" {
+		return errors.New("-admin-hosts needs -admin-addr: they are the admin listener's names")
 	}
 	if m.PublicURL != "" {
 		if err := checkPublicURL(m.setting("public-url"), m.PublicURL); err != nil {

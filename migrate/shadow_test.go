@@ -17,6 +17,7 @@ import (
 
 	"github.com/hellogw/hellogw/gateway"
 	"github.com/hellogw/hellogw/gen"
+	"github.com/hellogw/hellogw/internal/gwtest"
 	"github.com/hellogw/hellogw/internal/syncbuf"
 	"github.com/hellogw/hellogw/migrate"
 )
@@ -153,7 +154,7 @@ func TestShadowMismatch(t *testing.T) {
 }
 
 func TestShadowError(t *testing.T) {
-	dead, err := migrate.NewJSONBackend(sayHelloOp(t), migrate.UpstreamConfig{URL: closedURL(t)})
+	dead, err := migrate.NewJSONBackend(sayHelloOp(t), migrate.UpstreamConfig{URL: gwtest.ClosedURL(t)})
 	require.NoError(t, err)
 	g, s, logs, reg := newShadowGateway(t, coreWith(t, gateway.DefaultTemplate), dead, migrate.ShadowConfig{})
 	w := do(g, "POST", "/SayHello/", "text/xml", strings.NewReader(envelope11("Ada")))
