@@ -558,15 +558,38 @@ func (m *Main) service(ctx context.Context, cfg config.Config, binding *wsdl.Bin
 	if s.Kind == "" {
 		return svc, nil, mig, nil
 	}
-	secondary, err := backend(op, core, s.Kind, upstream(s.URL, s.Timeout, s.MaxInFlight, s.Identity, b.Breaker))
-	if err != nil {
+	// A shadow that is one of the split's backends never asks the backend
+	// that answered: it compares the side that did not (README "Migration
+	// control").
+	otherSide := cfg.Migration != nil && (sameUpstream(s.Kind, s.URL, cfg.Migration.To.Kind, cfg.Migration.To.URL) ||
+		sameUpstream(s.Kind, s.URL, b.Kind, b.URL))
+	var secondary gen.Hello_PortType
+	var sides *migrate.OtherSide
+	if otherSide {
+		// The shadow's own clients of both sides, as the split's are
+		// configured: its calls must not open their breakers.
+		to := cfg.Migration.To
+		sides = &migrate.OtherSide{}
+		if sides.Current, err = backend(op, core, b.Kind, upstream(b.URL, b.Timeout, s.MaxInFlight, b.Identity, b.Breaker)); err != nil {
+			return nil, nil, nil, fmt.Errorf("shadow: %w", err)
+		}
+		if sides.Next, err = backend(op, core, to.Kind, upstream(to.URL, to.Timeout, s.MaxInFlight, to.Identity, to.Breaker)); err != nil {
+			return nil, nil, nil, fmt.Errorf("shadow: %w", err)
+		}
+	} else if secondary, err = backend(op, core, s.Kind, upstream(s.URL, s.Timeout, s.MaxInFlight, s.Identity, b.Breaker)); err != nil {
 		return nil, nil, nil, fmt.Errorf("shadow: %w", err)
 	}
 	shadow, err = migrate.NewShadow(svc, secondary, migrate.ShadowConfig{
 		MaxInFlight: s.MaxInFlight, Samples: s.SampleSize, LogNames: s.LogNames, Logger: m.Logger, Registerer: reg,
-		Observers: mig.shadowObservers(),
+		Observers: mig.shadowObservers(), OtherSide: sides,
 	})
 	return shadow, shadow, mig, err
+}
+
+// sameUpstream reports whether two backend sections name one service: the
+// same kind, and for an upstream the same URL (a trailing slash aside).
+func sameUpstream(kind1, url1, kind2, url2 string) bool {
+	return kind1 == kind2 && (kind1 == config.KindLocal || strings.TrimSuffix(url1, "/") == strings.TrimSuffix(url2, "/"))
 }
 
 // backend returns the backend of the given kind (config.KindLocal, KindJSON

@@ -22,10 +22,14 @@ import (
 )
 
 // upstream is a real HTTP JSON API answering "next NAME" (or another word
-// than next, once said), or failing with HTTP 500 while failing is set.
+// than next, once said), or failing with HTTP 500 while failing is set,
+// after delay; asked counts the requests it got.
 type upstream struct {
 	failing atomic.Bool
 	word    atomic.Pointer[string]
+	delay   atomic.Int64 // nanoseconds
+	asked   atomic.Int64
+	url     string
 	backend gen.Hello_PortType
 }
 
@@ -33,7 +37,9 @@ func newUpstream(t *testing.T) *upstream {
 	t.Helper()
 	u := &upstream{}
 	u.word.Store(new("next"))
-	url := gwtest.JSONAPI(t, func(name string) (string, int) {
+	u.url = gwtest.JSONAPI(t, func(name string) (string, int) {
+		u.asked.Add(1)
+		time.Sleep(time.Duration(u.delay.Load()))
 		if u.failing.Load() {
 			return "", http.StatusInternalServerError
 		}
@@ -43,7 +49,7 @@ func newUpstream(t *testing.T) *upstream {
 	require.NoError(t, err)
 	op, err := binding.SoleOperation()
 	require.NoError(t, err)
-	u.backend, err = migrate.NewJSONBackend(op, migrate.UpstreamConfig{URL: url, Timeout: time.Second})
+	u.backend, err = migrate.NewJSONBackend(op, migrate.UpstreamConfig{URL: u.url, Timeout: time.Second})
 	require.NoError(t, err)
 	return u
 }

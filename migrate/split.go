@@ -67,12 +67,19 @@ func (s *Split) SayHello(firstName *string) (*string, error) {
 
 // SayHelloContext implements gen.Hello_PortType: the caller's side answers.
 func (s *Split) SayHelloContext(ctx context.Context, firstName *string) (*string, error) {
+	greeting, _, err := s.serve(ctx, firstName)
+	return greeting, err
+}
+
+// serve is SayHelloContext, and says which side answered.
+func (s *Split) serve(ctx context.Context, firstName *string) (*string, string, error) {
 	side, b := SideCurrent, s.current
 	if s.Side(ctx) == SideNext {
 		side, b = SideNext, s.next
 	}
 	if len(s.observers) == 0 {
-		return b.SayHelloContext(ctx, firstName)
+		greeting, err := b.SayHelloContext(ctx, firstName)
+		return greeting, side, err
 	}
 	start := time.Now()
 	greeting, err := b.SayHelloContext(ctx, firstName)
@@ -80,7 +87,7 @@ func (s *Split) SayHelloContext(ctx context.Context, firstName *string) (*string
 	for _, o := range s.observers {
 		o.ObserveCall(ctx, side, elapsed, err)
 	}
-	return greeting, err
+	return greeting, side, err
 }
 
 // bucket hashes the caller of ctx: "c:" and the client id when the caller
