@@ -170,6 +170,7 @@ func (f migrateFlags) call(ctx context.Context, method, path string, body io.Rea
 	if json.Unmarshal(answer, &p) != nil || p.Detail == "" {
 		p.Detail = strings.TrimSpace(string(answer))
 	}
+	p.Detail = printable(p.Detail)
 	var hint string
 	switch resp.StatusCode {
 	case http.StatusUnauthorized, http.StatusForbidden:
@@ -199,6 +200,11 @@ func printMigration(w io.Writer, cmd string, answer []byte) error {
 	if cmd == "status" {
 		st = report.State
 	}
+	st.Status, st.Reason = printable(st.Status), printable(st.Reason)
+	for i := range report.History {
+		ev := &report.History[i]
+		ev.Node, ev.Actor, ev.Action, ev.Reason = printable(ev.Node), printable(ev.Actor), printable(ev.Action), printable(ev.Reason)
+	}
 	fmt.Fprintf(w, "weight %d%%, %s", st.Weight, strings.ReplaceAll(st.Status, "_", " "))
 	if st.ResumeWeight > 0 {
 		fmt.Fprintf(w, ", resume_weight %d%%", st.ResumeWeight)
@@ -226,4 +232,26 @@ func printMigration(w io.Writer, cmd string, answer []byte) error {
 		fmt.Fprintf(w, "%s  %-8s %-8s %3d%% -> %3d%%  %s (%s)\n", ev.At.UTC().Format(time.RFC3339), ev.Actor, ev.Action, ev.From, ev.To, ev.Reason, ev.Node)
 	}
 	return nil
+}
+
+// printable escapes the control and bidirectional formatting characters
+// of s (migrate.IsControl) as a Go string literal has them (\x1b, \u202e):
+// s came from the gateway and goes to a terminal, where ESC would start an
+// escape sequence (clear the screen, rewrite a line, set the title). A
+// gateway refuses them in new reasons; an old row in the history, or a
+// server that is not hellogw, may still send them.
+func printable(s string) string {
+	if !strings.ContainsFunc(s, migrate.IsControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if migrate.IsControl(r) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
