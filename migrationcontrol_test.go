@@ -239,6 +239,8 @@ migration:
   weight: 100
   poll: 200ms`, current, next)
 	gw := startClientsGateway(t, "-config", cfg, "-store", filepath.Join(t.TempDir(), "hellogw.db"))
+	// The start-up line names both services (scheme://host only).
+	assert.Regexp(t, `"msg":"migration","node":"[^"]+-[a-z0-9]{6}","weight":100,"state":"running","current":"json http://127\.0\.0\.1:\d+","next":"json http://127\.0\.0\.1:\d+"}`, gw.logs())
 
 	status, greeting := sayHelloFrom(t, gw.URL, "10.9.0.1")
 	require.Equal(t, http.StatusOK, status)
