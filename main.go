@@ -180,7 +180,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&m.Addr, "addr", env("HELLOGW_ADDR", m.Addr), "listen address [HELLOGW_ADDR]")
 	fs.StringVar(&m.PublicURL, "public-url", env("HELLOGW_PUBLIC_URL", ""), "externally visible base URL, as in the WSDL's soap:address (default: from -addr) [HELLOGW_PUBLIC_URL]")
 	fs.StringVar(&m.ConfigPath, "config", env("HELLOGW_CONFIG", ""), "YAML config file (default: the embedded defaults) [HELLOGW_CONFIG]")
-	fs.StringVar(&m.Store, "store", env("HELLOGW_STORE", m.Store), "OAuth state: an SQLite file path, or a postgres:// URL shared by several nodes [HELLOGW_STORE]")
+	fs.StringVar(&m.Store, "store", env("HELLOGW_STORE", m.Store), "the OAuth state, and with a migration section its weight, history and report: an SQLite file path, or a postgres:// URL shared by several nodes [HELLOGW_STORE]")
 	fs.StringVar(&m.TLSCert, "tls-cert", env("HELLOGW_TLS_CERT", ""), "PEM certificate chain: serve HTTPS (HTTP/2 offered) on -addr; re-read on SIGHUP [HELLOGW_TLS_CERT]")
 	fs.StringVar(&m.TLSKey, "tls-key", env("HELLOGW_TLS_KEY", ""), "PEM private key of -tls-cert; re-read on SIGHUP [HELLOGW_TLS_KEY]")
 	fs.StringVar(&m.TLSClientCA, "tls-client-ca", env("HELLOGW_TLS_CLIENT_CA", ""), "PEM CA bundle: ask callers for a client certificate (not required) and verify it against these; re-read on SIGHUP [HELLOGW_TLS_CLIENT_CA]")
@@ -550,7 +550,7 @@ func (m *Main) service(ctx context.Context, cfg config.Config, binding *wsdl.Bin
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("migration.to: %w", err)
 		}
-		if mig, err = m.newMigration(ctx, cfg.Migration, db, svc, next, reg); err != nil {
+		if mig, err = m.newMigration(ctx, cfg.Migration, cfg.Backend, db, svc, next, reg); err != nil {
 			return nil, nil, nil, fmt.Errorf("migration: %w", err)
 		}
 		svc = mig.ctrl.Split()

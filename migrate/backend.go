@@ -79,6 +79,17 @@ type upstream struct {
 	latency  *prometheus.HistogramVec // by upstream and outcome; nil when not registered
 }
 
+// UpstreamName is how logs and errors name the upstream at rawURL: its
+// scheme://host, never its path, query or credentials ("" when rawURL
+// does not parse).
+func UpstreamName(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}
+
 func newUpstream(cfg UpstreamConfig) (*upstream, error) {
 	u, err := url.Parse(cfg.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -86,7 +97,7 @@ func newUpstream(cfg UpstreamConfig) (*upstream, error) {
 	}
 	up := &upstream{
 		url:      cfg.URL,
-		name:     u.Scheme + "://" + u.Host,
+		name:     UpstreamName(cfg.URL),
 		timeout:  orDefault(cfg.Timeout, DefaultUpstreamTimeout),
 		cooldown: orDefault(cfg.BreakerCooldown, DefaultBreakerCooldown),
 		identity: cfg.Identity,

@@ -3,6 +3,7 @@ package migrate_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -17,6 +18,7 @@ import (
 	"github.com/hellogw/hellogw/gen"
 	"github.com/hellogw/hellogw/internal/gwtest"
 	"github.com/hellogw/hellogw/internal/pgtest"
+	"github.com/hellogw/hellogw/internal/syncbuf"
 	"github.com/hellogw/hellogw/migrate"
 	"github.com/hellogw/hellogw/wsdl"
 )
@@ -141,6 +143,25 @@ func TestControllerRestartSQLite(t *testing.T) {
 	n = startNode(t, open, next, migrate.ControllerConfig{Weight: 90})
 	assert.Equal(t, 25, n.split.Weight())
 	assert.Equal(t, 25, n.ctrl.State().Weight)
+}
+
+// TestControllerWarnsOfConfigWeight: a config whose weight differs from
+// the stored one is ignored, and said so at start-up (WARN), naming both
+// weights and how to change the stored one.
+func TestControllerWarnsOfConfigWeight(t *testing.T) {
+	open := sqliteFile(t)
+	_, next := newCores(t)
+	var logs syncbuf.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	n := startNode(t, open, next, migrate.ControllerConfig{Weight: 10, Logger: logger})
+	_, err := n.ctrl.SetWeight(t.Context(), 40, "test")
+	require.NoError(t, err)
+	n.stop()
+	assert.NotContains(t, logs.String(), "level=WARN", "the first start stores the config's weight")
+
+	n = startNode(t, open, next, migrate.ControllerConfig{Weight: 30, Logger: logger})
+	assert.Equal(t, 40, n.split.Weight())
+	assert.Contains(t, logs.String(), "level=WARN msg=\"migration.weight in the config is 30, but the store holds weight 40, which stands: `hellogw migrate set 30` changes it\" config_weight=30 store_weight=40 state=running\n")
 }
 
 func withNode(cfg migrate.ControllerConfig, name string) migrate.ControllerConfig {
