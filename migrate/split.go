@@ -116,10 +116,10 @@ func bucket(ctx context.Context) uint64 {
 
 // Failed reports whether err, returned by a backend, counts against it:
 // the backend failed (gateway.KindBadGateway, KindTimeout, KindUnavailable,
-// KindInternal, or an error of no Kind), as opposed to a caller's mistake
-// or no error at all.
+// KindInternal, or an error of no Kind), as opposed to a caller's mistake,
+// a caller that hung up (context.Canceled), or no error at all.
 func Failed(err error) bool {
-	if err == nil {
+	if err == nil || errors.Is(err, context.Canceled) {
 		return false
 	}
 	var e *gateway.Error
