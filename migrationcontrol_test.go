@@ -219,6 +219,10 @@ migration:
 		assert.Regexp(t, `^\S+  api +ramp +5% ->  10%  hellogw migrate ramp \(ramp_step 0 of steps \[10 20\], 1h0m0s each\) \(`, lines[3])
 		assert.Regexp(t, `  rollback rollback  30% ->   0%  error rate \d\.\d\d > 0\.20 over 5s \(\d+ of \d+ calls\) \(`, res.stdout)
 	})
+	t.Run("StartUpLineNamesTheRamp", func(t *testing.T) {
+		c := startClientsGateway(t, "-config", cfg, "-store", store)
+		assert.Regexp(t, `"msg":"migration","node":"[^"]+","weight":10,"state":"running","current":"local","next":"json http://127\.0\.0\.1:\d+","ramp_step":0,"ramp_steps":\[10,20\]}`, c.logs())
+	})
 }
 
 // TestMigrationShadowIsTheNewBackend: with the shadow and migration.to the
