@@ -153,18 +153,18 @@ func (h adminHosts) allows(hostport string) bool {
 // adds the host of -admin-addr when it is a name.
 func parseAdminHosts(setting, list, adminAddr string) (adminHosts, error) {
 	var hosts adminHosts
+	if host, _, err := net.SplitHostPort(adminAddr); err == nil && host != "" {
+		hosts = append(hosts, strings.TrimSuffix(strings.ToLower(host), "."))
+	}
+	if list == "" {
+		return hosts, nil
+	}
 	for name := range strings.SplitSeq(list, ",") {
-		if list == "" {
-			break
-		}
 		name = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(name)), ".")
 		if name == "" || strings.ContainsAny(name, ":/[] ") {
 			return nil, fmt.Errorf("%s %q: give host names separated by commas, without ports, such as %s", setting, list, assign(setting, "hellogw,hellogw.monitoring.svc"))
 		}
 		hosts = append(hosts, name)
-	}
-	if host, _, err := net.SplitHostPort(adminAddr); err == nil && host != "" {
-		hosts = append(hosts, strings.ToLower(host))
 	}
 	return hosts, nil
 }

@@ -65,6 +65,6 @@ func TestMigrateProblemEscaped(t *testing.T) {
 	t.Cleanup(srv.Close)
 	code, _, errOut := runMigrate(t, "rollback", "-admin-url", srv.URL)
 	assert.Equal(t, 1, code)
-	assert.Contains(t, errOut, `HTTP 409: no\x1b[2J\u202e`)
+	assert.Contains(t, errOut, `HTTP 409: no\u001b[2J\u202e`)
 	assert.NotContains(t, errOut, "\x1b")
 }
