@@ -45,10 +45,11 @@ bench: bench-deps build ## Go benchmarks, then wrk load tests: bin/hellogw again
 	./scripts/loadtest-bridge.sh
 	$(GO) run ./scripts/xmlflood -bin $(BIN)
 
-fuzz: ## fuzz the XML and SOAP decoders, the SOAP and JSON fast paths and the log handler, FUZZTIME each (default 60s)
+fuzz: ## fuzz the XML and SOAP decoders, the SOAP and JSON fast paths, the JSON quote and the log handler, FUZZTIME each (default 60s)
 	$(GO) test -run '^$$' -fuzz FuzzDecodeEnvelope -fuzztime $(FUZZTIME) ./gateway
 	$(GO) test -run '^$$' -fuzz FuzzStrictXML -fuzztime $(FUZZTIME) ./gateway
 	$(GO) test -run '^$$' -fuzz FuzzSOAPFastPath -fuzztime $(FUZZTIME) ./gateway
 	$(GO) test -run '^$$' -fuzz FuzzJSONFastPath -fuzztime $(FUZZTIME) ./gateway
+	$(GO) test -run '^$$' -fuzz FuzzJSONQuote -fuzztime $(FUZZTIME) ./gateway
 	$(GO) test -run '^$$' -fuzz FuzzEscapeText -fuzztime $(FUZZTIME) ./gateway
 	$(GO) test -run '^$$' -fuzz FuzzSameAsSlog -fuzztime $(FUZZTIME) ./internal/flatlog

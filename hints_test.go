@@ -30,6 +30,22 @@ func TestAddrHints(t *testing.T) {
 	assert.Contains(t, out.String(), `unexpected argument "serve" (the subcommands are hash-secret, perform and migrate; see -h)`)
 }
 
+// -admin-hosts: names without ports, and only with -admin-addr.
+func TestAdminHostsHints(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-admin-addr", "127.0.0.1:0", "-admin-hosts", "hellogw:9090"}, `-admin-hosts "hellogw:9090": give host names separated by commas, without ports, such as -admin-hosts hellogw,hellogw.monitoring.svc`},
+		{[]string{"-admin-addr", "127.0.0.1:0", "-admin-hosts", "a,,b"}, `-admin-hosts "a,,b": give host names separated by commas, without ports, such as -admin-hosts hellogw,hellogw.monitoring.svc`},
+		{[]string{"-admin-hosts", "hellogw"}, `-admin-hosts needs -admin-addr: they are the admin listener's names`},
+	} {
+		var out syncbuf.Buffer
+		assert.Equal(t, 2, NewMain(&out).Main(t.Context(), tc.args), tc.args)
+		assert.Equal(t, "hellogw: "+tc.want+"\n", out.String(), tc.args)
+	}
+}
+
 // -h lists the subcommands before the flags.
 func TestUsageListsSubcommands(t *testing.T) {
 	var out, errOut syncbuf.Buffer

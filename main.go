@@ -130,6 +130,11 @@ type Main struct {
 	// AdminAddr, if set, serves the operator routes (admin.go) without a
 	// token on a listener of their own.
 	AdminAddr string
+	// AdminHosts are host names, separated by commas, that the admin
+	// listener answers to besides IP addresses, localhost and AdminAddr's
+	// own host (admin.go: adminHosts).
+	AdminHosts string
+	adminHosts adminHosts
 	// Pprof serves Go's runtime profiles (net/http/pprof) on AdminAddr.
 	Pprof bool
 	// TLSCert and TLSKey, both or neither, make -addr serve HTTPS;
@@ -175,11 +180,12 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&m.Addr, "addr", env("HELLOGW_ADDR", m.Addr), "listen address [HELLOGW_ADDR]")
 	fs.StringVar(&m.PublicURL, "public-url", env("HELLOGW_PUBLIC_URL", ""), "externally visible base URL, as in the WSDL's soap:address (default: from -addr) [HELLOGW_PUBLIC_URL]")
 	fs.StringVar(&m.ConfigPath, "config", env("HELLOGW_CONFIG", ""), "YAML config file (default: the embedded defaults) [HELLOGW_CONFIG]")
-	fs.StringVar(&m.Store, "store", env("HELLOGW_STORE", m.Store), "OAuth state: an SQLite file path, or a postgres:// URL shared by several nodes [HELLOGW_STORE]")
+	fs.StringVar(&m.Store, "store", env("HELLOGW_STORE", m.Store), "the OAuth state, and with a migration section its weight, history and report: an SQLite file path, or a postgres:// URL shared by several nodes [HELLOGW_STORE]")
 	fs.StringVar(&m.TLSCert, "tls-cert", env("HELLOGW_TLS_CERT", ""), "PEM certificate chain: serve HTTPS (HTTP/2 offered) on -addr; re-read on SIGHUP [HELLOGW_TLS_CERT]")
 	fs.StringVar(&m.TLSKey, "tls-key", env("HELLOGW_TLS_KEY", ""), "PEM private key of -tls-cert; re-read on SIGHUP [HELLOGW_TLS_KEY]")
 	fs.StringVar(&m.TLSClientCA, "tls-client-ca", env("HELLOGW_TLS_CLIENT_CA", ""), "PEM CA bundle: ask callers for a client certificate (not required) and verify it against these; re-read on SIGHUP [HELLOGW_TLS_CLIENT_CA]")
 	fs.StringVar(&m.AdminAddr, "admin-addr", env("HELLOGW_ADMIN_ADDR", ""), "serve /metrics and /admin/* without a token on this address too, such as 127.0.0.1:9090 (default: none; on -addr they need an admin-scope bearer token) [HELLOGW_ADMIN_ADDR]")
+	fs.StringVar(&m.AdminHosts, "admin-hosts", env("HELLOGW_ADMIN_HOSTS", ""), "host names, separated by commas, that -admin-addr answers to besides IP addresses, localhost and its own host, such as the name Prometheus scrapes it by; other Host headers are refused (DNS rebinding) [HELLOGW_ADMIN_HOSTS]")
 	fs.BoolVar(&m.Pprof, "pprof", env("HELLOGW_PPROF", "") == "true", "serve Go's runtime profiles (net/http/pprof) under /debug/pprof/ on -admin-addr, which it needs: for profiling under load (README, Performance) [HELLOGW_PPROF=true]")
 	fs.StringVar(&m.LogFormat, "log-format", env("HELLOGW_LOG_FORMAT", m.LogFormat), "log format: text or json [HELLOGW_LOG_FORMAT]")
 	fs.Usage = func() {
@@ -207,6 +213,12 @@ func (m *Main) ParseFlags(args []string) error {
 		if err := checkAddr(m.setting("admin-addr"), m.AdminAddr); err != nil {
 			return err
 		}
+		var err error
+		if m.adminHosts, err = parseAdminHosts(m.setting("admin-hosts"), m.AdminHosts, m.AdminAddr); err != nil {
+			return err
+		}
+	} else if m.AdminHosts != "" {
+		return errors.New("-admin-hosts needs -admin-addr: they are the admin listener's names")
 	}
 	if m.PublicURL != "" {
 		if err := checkPublicURL(m.setting("public-url"), m.PublicURL); err != nil {
@@ -538,7 +550,7 @@ func (m *Main) service(ctx context.Context, cfg config.Config, binding *wsdl.Bin
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("migration.to: %w", err)
 		}
-		if mig, err = m.newMigration(ctx, cfg.Migration, db, svc, next, reg); err != nil {
+		if mig, err = m.newMigration(ctx, cfg.Migration, cfg.Backend, db, svc, next, reg); err != nil {
 			return nil, nil, nil, fmt.Errorf("migration: %w", err)
 		}
 		svc = mig.ctrl.Split()
@@ -546,15 +558,38 @@ func (m *Main) service(ctx context.Context, cfg config.Config, binding *wsdl.Bin
 	if s.Kind == "" {
 		return svc, nil, mig, nil
 	}
-	secondary, err := backend(op, core, s.Kind, upstream(s.URL, s.Timeout, s.MaxInFlight, s.Identity, b.Breaker))
-	if err != nil {
+	// A shadow that is one of the split's backends never asks the backend
+	// that answered: it compares the side that did not (README "Migration
+	// control").
+	otherSide := cfg.Migration != nil && (sameUpstream(s.Kind, s.URL, cfg.Migration.To.Kind, cfg.Migration.To.URL) ||
+		sameUpstream(s.Kind, s.URL, b.Kind, b.URL))
+	var secondary gen.Hello_PortType
+	var sides *migrate.OtherSide
+	if otherSide {
+		// The shadow's own clients of both sides, as the split's are
+		// configured: its calls must not open their breakers.
+		to := cfg.Migration.To
+		sides = &migrate.OtherSide{}
+		if sides.Current, err = backend(op, core, b.Kind, upstream(b.URL, b.Timeout, s.MaxInFlight, b.Identity, b.Breaker)); err != nil {
+			return nil, nil, nil, fmt.Errorf("shadow: %w", err)
+		}
+		if sides.Next, err = backend(op, core, to.Kind, upstream(to.URL, to.Timeout, s.MaxInFlight, to.Identity, to.Breaker)); err != nil {
+			return nil, nil, nil, fmt.Errorf("shadow: %w", err)
+		}
+	} else if secondary, err = backend(op, core, s.Kind, upstream(s.URL, s.Timeout, s.MaxInFlight, s.Identity, b.Breaker)); err != nil {
 		return nil, nil, nil, fmt.Errorf("shadow: %w", err)
 	}
 	shadow, err = migrate.NewShadow(svc, secondary, migrate.ShadowConfig{
 		MaxInFlight: s.MaxInFlight, Samples: s.SampleSize, LogNames: s.LogNames, Logger: m.Logger, Registerer: reg,
-		Observers: mig.shadowObservers(),
+		Observers: mig.shadowObservers(), OtherSide: sides,
 	})
 	return shadow, shadow, mig, err
+}
+
+// sameUpstream reports whether two backend sections name one service: the
+// same kind, and for an upstream the same URL (a trailing slash aside).
+func sameUpstream(kind1, url1, kind2, url2 string) bool {
+	return kind1 == kind2 && (kind1 == config.KindLocal || strings.TrimSuffix(url1, "/") == strings.TrimSuffix(url2, "/"))
 }
 
 // backend returns the backend of the given kind (config.KindLocal, KindJSON

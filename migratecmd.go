@@ -53,7 +53,7 @@ func (m *Main) migrateCmd(ctx context.Context, args []string) error {
 	fs.StringVar(&f.token, "token", env("HELLOGW_ADMIN_TOKEN", ""), "a bearer access token with the admin scope, for the public port [HELLOGW_ADMIN_TOKEN]")
 	fs.StringVar(&f.reason, "reason", "", "why, for the history (default: the command)")
 	fs.DurationVar(&f.timeout, "timeout", 15*time.Second, "how long to wait for the gateway")
-	fs.BoolVar(&f.json, "json", false, "print the gateway's JSON answer as it is")
+	fs.BoolVar(&f.json, "json", false, "print the gateway's JSON answer as it is (compact, control characters escaped)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), migrateUsage)
 		fs.PrintDefaults()
@@ -129,7 +129,14 @@ func (m *Main) migrateCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	if f.json {
-		_, err := m.Stdout.Write(append(answer, '\n'))
+		// Compact first: then the answer, if it is JSON, holds control
+		// characters only in its strings, where printable's escapes mean
+		// the same characters.
+		var compact bytes.Buffer
+		if json.Compact(&compact, answer) == nil {
+			answer = compact.Bytes()
+		}
+		_, err := io.WriteString(m.Stdout, printable(string(answer))+"\n")
 		return err
 	}
 	return printMigration(m.Stdout, cmd, answer)
@@ -170,6 +177,7 @@ func (f migrateFlags) call(ctx context.Context, method, path string, body io.Rea
 	if json.Unmarshal(answer, &p) != nil || p.Detail == "" {
 		p.Detail = strings.TrimSpace(string(answer))
 	}
+	p.Detail = printable(p.Detail)
 	var hint string
 	switch resp.StatusCode {
 	case http.StatusUnauthorized, http.StatusForbidden:
@@ -199,6 +207,11 @@ func printMigration(w io.Writer, cmd string, answer []byte) error {
 	if cmd == "status" {
 		st = report.State
 	}
+	st.Status, st.Reason = printable(st.Status), printable(st.Reason)
+	for i := range report.History {
+		ev := &report.History[i]
+		ev.Node, ev.Actor, ev.Action, ev.Reason = printable(ev.Node), printable(ev.Actor), printable(ev.Action), printable(ev.Reason)
+	}
 	fmt.Fprintf(w, "weight %d%%, %s", st.Weight, strings.ReplaceAll(st.Status, "_", " "))
 	if st.ResumeWeight > 0 {
 		fmt.Fprintf(w, ", resume_weight %d%%", st.ResumeWeight)
@@ -226,4 +239,26 @@ func printMigration(w io.Writer, cmd string, answer []byte) error {
 		fmt.Fprintf(w, "%s  %-8s %-8s %3d%% -> %3d%%  %s (%s)\n", ev.At.UTC().Format(time.RFC3339), ev.Actor, ev.Action, ev.From, ev.To, ev.Reason, ev.Node)
 	}
 	return nil
+}
+
+// printable escapes the control and bidirectional formatting characters
+// of s (migrate.IsControl) as JSON does (RFC 8259 §7: \u001b, \u202e): s
+// came from the gateway and goes to a terminal, where ESC would start an
+// escape sequence (clear the screen, rewrite a line, set the title) and
+// U+202E reverse the text after it. A gateway refuses them in new reasons;
+// an old row in the history, or a server that is not hellogw, may still
+// send them.
+func printable(s string) string {
+	if !strings.ContainsFunc(s, migrate.IsControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if migrate.IsControl(r) {
+			fmt.Fprintf(&b, `\u%04x`, r) // every such character is in the BMP
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -48,4 +51,20 @@ func TestMigrateUsage(t *testing.T) {
 	code, _, errOut = runMigrate(t, "status", "-admin-url", "http://127.0.0.1:1")
 	assert.Equal(t, 1, code)
 	assert.Contains(t, errOut, "hellogw migrate: is hellogw running with -admin-addr at http://127.0.0.1:1?")
+}
+
+// TestMigrateProblemEscaped: the problem detail of a refusal, printed on
+// standard error, has its control characters escaped too, whatever server
+// -admin-url names (played here by one that is not hellogw).
+func TestMigrateProblemEscaped(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.WriteHeader(http.StatusConflict)
+		_, _ = io.WriteString(w, `{"status":409,"detail":"no\u001b[2J\u202e"}`)
+	}))
+	t.Cleanup(srv.Close)
+	code, _, errOut := runMigrate(t, "rollback", "-admin-url", srv.URL)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, `HTTP 409: no\u001b[2J\u202e`)
+	assert.NotContains(t, errOut, "\x1b")
 }

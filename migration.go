@@ -27,7 +27,7 @@ type migration struct {
 
 // newMigration returns the migration of a Split between current (backend)
 // and next (migration.to), after creating its tables in db if need be.
-func (m *Main) newMigration(ctx context.Context, cfg *config.Migration, db *sqldb.DB, current, next gen.Hello_PortType, reg prometheus.Registerer) (*migration, error) {
+func (m *Main) newMigration(ctx context.Context, cfg *config.Migration, backend config.Backend, db *sqldb.DB, current, next gen.Hello_PortType, reg prometheus.Registerer) (*migration, error) {
 	store, err := migrate.OpenStore(ctx, db)
 	if err != nil {
 		return nil, err
@@ -45,8 +45,22 @@ func (m *Main) newMigration(ctx context.Context, cfg *config.Migration, db *sqld
 		return nil, err
 	}
 	st := ctrl.State()
-	m.Logger.Info("migration", "node", node, "weight", st.Weight, "state", st.Status, "to", cfg.To.Kind)
+	attrs := []any{"node", node, "weight", st.Weight, "state", st.Status,
+		"current", sideName(backend.Kind, backend.URL), "next", sideName(cfg.To.Kind, cfg.To.URL)}
+	if st.RampStep != migrate.NoStep {
+		attrs = append(attrs, "ramp_step", st.RampStep, "ramp_steps", cfg.Ramp.Steps)
+	}
+	m.Logger.Info("migration", attrs...)
 	return &migration{ctrl: ctrl, rec: rec, poll: cfg.Poll}, nil
+}
+
+// sideName names a side of the migration in the log: its kind, and an
+// upstream's scheme://host (never its credentials).
+func sideName(kind, url string) string {
+	if kind == config.KindLocal || kind == "" {
+		return config.KindLocal
+	}
+	return kind + " " + migrate.UpstreamName(url)
 }
 
 // shadowObservers are what hears of the shadow's comparisons: the

@@ -25,6 +25,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/hellogw/hellogw/internal/gwtest"
 	"github.com/hellogw/hellogw/internal/syncbuf"
 )
 
@@ -155,7 +156,7 @@ func TestMigration(t *testing.T) {
 		})
 
 		t.Run("Dead", func(t *testing.T) {
-			gw := startClientsGateway(t, "-config", writeConfig(t, "shadow: {kind: json, url: %q}", closedURL(t)))
+			gw := startClientsGateway(t, "-config", writeConfig(t, "shadow: {kind: json, url: %q}", gwtest.ClosedURL(t)))
 			for _, n := range clientsTestNames {
 				status, body := postJSON(t, gw.URL+"/sayHello", n.name)
 				require.Equal(t, http.StatusOK, status, "%s", body)
@@ -176,7 +177,7 @@ func TestMigration(t *testing.T) {
 			detail string // after "upstream {upstream} "
 		}{
 			{"ErrUpstreamDown", func(t *testing.T) (string, string) {
-				u := closedURL(t)
+				u := gwtest.ClosedURL(t)
 				return fmt.Sprintf("backend: {kind: json, url: %q}", u), u
 			}, http.StatusBadGateway, "cannot be reached"},
 			{"ErrUpstreamSlow", func(t *testing.T) (string, string) {
@@ -222,7 +223,7 @@ func TestMigration(t *testing.T) {
 		}
 
 		t.Run("ErrBreakerOpen", func(t *testing.T) {
-			down := closedURL(t)
+			down := gwtest.ClosedURL(t)
 			gw := startClientsGateway(t, "-config", writeConfig(t, "backend: {kind: json, url: %q, breaker: {failures: 2, cooldown: 1m}}", down))
 			for range 2 {
 				status, body := postJSON(t, gw.URL+"/sayHello", "Ada")
@@ -241,16 +242,6 @@ func writeConfig(t *testing.T, format string, args ...any) string {
 	path := filepath.Join(t.TempDir(), "hellogw.yaml")
 	require.NoError(t, os.WriteFile(path, []byte(fmt.Sprintf(format, args...)+"\n"), 0o600))
 	return path
-}
-
-// closedURL is the URL of a port that nothing listens on.
-func closedURL(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	u := "http://" + ln.Addr().String()
-	require.NoError(t, ln.Close())
-	return u
 }
 
 // startLegacySOAP serves wsdl/HelloService.wsdl with PHP's SoapServer

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -183,7 +184,11 @@ migration:
 			require.Equal(t, http.StatusOK, status)
 			require.Equal(t, "Hello, Ada!", greeting)
 		}
-		assert.Contains(t, a.logs()+b.logs(), `"msg":"migration rolled back","reason":"error rate`)
+		// The weight goes to 0 the moment a node's window trips; the
+		// store's record and its log line follow.
+		assert.Eventually(t, func() bool {
+			return strings.Contains(a.logs()+b.logs(), `"msg":"migration rolled back","reason":"error rate`)
+		}, 5*time.Second, 10*time.Millisecond, "no rollback in the logs")
 	})
 	t.Run("ResumeIsDeliberate", func(t *testing.T) {
 		failing.Store(false)
@@ -218,4 +223,47 @@ migration:
 		assert.Regexp(t, `^\S+  api +ramp +5% ->  10%  hellogw migrate ramp \(ramp_step 0 of steps \[10 20\], 1h0m0s each\) \(`, lines[3])
 		assert.Regexp(t, `  rollback rollback  30% ->   0%  error rate \d\.\d\d > 0\.20 over 5s \(\d+ of \d+ calls\) \(`, res.stdout)
 	})
+	t.Run("StartUpLineNamesTheRamp", func(t *testing.T) {
+		c := startClientsGateway(t, "-config", cfg, "-store", store)
+		assert.Regexp(t, `"msg":"migration","node":"[^"]+","weight":10,"state":"running","current":"local","next":"json http://127\.0\.0\.1:\d+","ramp_step":0,"ramp_steps":\[10,20\]}`, c.logs())
+	})
+}
+
+// TestMigrationShadowIsTheNewBackend: with the shadow and migration.to the
+// same service, the shadow never asks the backend that answered: a caller
+// on the new side is compared with the current backend, one on the current
+// side with the new one. Each real upstream counts the requests it got:
+// one per call, never two at one and none at the other.
+func TestMigrationShadowIsTheNewBackend(t *testing.T) {
+	var currentAsked, nextAsked atomic.Int64
+	current := gwtest.JSONAPI(t, func(name string) (string, int) { currentAsked.Add(1); return "Hello, " + name + "!", 0 })
+	next := gwtest.JSONAPI(t, func(name string) (string, int) { nextAsked.Add(1); return "New, " + name + "!", 0 })
+	cfg := writeConfig(t, `
+trusted_proxies: [127.0.0.1]
+backend: {kind: json, url: %[1]q}
+shadow: {kind: json, url: %[2]q}
+migration:
+  to: {kind: json, url: %[2]q}
+  weight: 100
+  poll: 200ms`, current, next)
+	gw := startClientsGateway(t, "-config", cfg, "-store", filepath.Join(t.TempDir(), "hellogw.db"))
+	// The start-up line names both services (scheme://host only).
+	assert.Regexp(t, `"msg":"migration","node":"[^"]+-[a-z0-9]{6}","weight":100,"state":"running","current":"json http://127\.0\.0\.1:\d+","next":"json http://127\.0\.0\.1:\d+"}`, gw.logs())
+
+	status, greeting := sayHelloFrom(t, gw.URL, "10.9.0.1")
+	require.Equal(t, http.StatusOK, status)
+	assert.Equal(t, "New, Ada!", greeting, "weight 100: the new backend answers")
+	waitMetric(t, gw.AdminURL, `hellogw_shadow_total{result="mismatch"}`, 1)
+	assert.Equal(t, int64(1), nextAsked.Load(), "the new backend: asked once, by the split")
+	assert.Equal(t, int64(1), currentAsked.Load(), "the current backend: asked by the shadow")
+
+	res := migrateCLI(t, "set", "0", "-admin-url", gw.AdminURL)
+	require.Equal(t, 0, res.code, "%s", res)
+	status, greeting = sayHelloFrom(t, gw.URL, "10.9.0.1")
+	require.Equal(t, http.StatusOK, status)
+	assert.Equal(t, "Hello, Ada!", greeting, "weight 0: the current backend answers")
+	waitMetric(t, gw.AdminURL, `hellogw_shadow_total{result="mismatch"}`, 2)
+	assert.Equal(t, int64(2), currentAsked.Load())
+	assert.Equal(t, int64(2), nextAsked.Load(), "the new backend: asked by the shadow")
+	assert.Equal(t, 0.0, metric(t, gw.AdminURL, `hellogw_shadow_total{result="match"}`), "no greeting compared with itself")
 }

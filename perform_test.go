@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hellogw/hellogw/internal/browsertest"
+	"github.com/hellogw/hellogw/internal/gwtest"
 )
 
 // performRun is a running `hellogw perform authorization-code`.
@@ -188,7 +189,7 @@ func TestPerformAuthorizationCode(t *testing.T) {
 	})
 
 	t.Run("NoServer", func(t *testing.T) {
-		down := closedURL(t)
+		down := gwtest.ClosedURL(t)
 		out, err := exec.Command(hellogwBinary(t), "perform", "authorization-code", "-endpoint", down).CombinedOutput()
 		require.Error(t, err)
 		assert.Contains(t, string(out), "hellogw perform: is hellogw running at "+down+"?")

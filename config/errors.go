@@ -156,20 +156,36 @@ func (d *document) check(n *yaml.Node, t reflect.Type, path string) error {
 		return d.errAt(n, path, "use a single value, not a list or a mapping")
 	}
 	if err := n.Decode(reflect.New(t).Interface()); err != nil {
-		return d.errAt(n, path, fmt.Sprintf("%q is not %s", n.Value, kindName(t)))
+		return d.errAt(n, path, fmt.Sprintf("%q is not %s", n.Value, kindName(t, path)))
 	}
 	return nil
 }
 
-// kindName names what a scalar of type t must be, with an example.
-func kindName(t reflect.Type) string {
+// wholeExamples are examples of the whole-number keys, by key name (the
+// last of a path, without an index): a value that fits the key.
+var wholeExamples = map[string]string{
+	"max_body_bytes": "1048576",
+	"max_conns":      "64",
+	"failures":       "5",
+	"max_in_flight":  "16",
+	"sample_size":    "20",
+	"weight":         "30",
+	"steps":          "25",
+	"min_calls":      "20",
+}
+
+// kindName names what a scalar of type t at path must be, with an example.
+func kindName(t reflect.Type, path string) string {
 	switch t.Kind() {
 	case reflect.Bool:
 		return "a boolean: use true or false"
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return "a whole number: use digits only, such as 1048576"
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return "a whole number: use digits only, such as 64"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		key, _, _ := strings.Cut(path[strings.LastIndexByte(path, '.')+1:], "[")
+		if ex, ok := wholeExamples[key]; ok {
+			return "a whole number: use digits only, such as " + ex
+		}
+		return "a whole number: use digits only, without a unit"
 	case reflect.Float32, reflect.Float64:
 		return "a number, such as 0.5"
 	}

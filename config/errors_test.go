@@ -42,11 +42,13 @@ var errorMessages = map[string]string{
 	"bad-trusted-proxy.yaml":  `bad-trusted-proxy.yaml:1: trusted_proxies[1]: "proxy.local" is neither an IP address nor a CIDR: use such as 10.0.0.1 or 10.0.0.0/8`,
 	"short-session-key.yaml":  `short-session-key.yaml:1: session_key: is 5 characters; use at least 32 (hellogw hash-secret -generate makes one)`,
 	// The migration section.
-	"migration-no-to.yaml":  `migration-no-to.yaml:3: migration.to.kind: is required: local, json or soap, the backend being migrated to`,
-	"migration-url.yaml":    `migration-url.yaml:4: migration.to.url: must be an absolute http or https URL for kind json, not "new.example:9000"`,
-	"migration-weight.yaml": `migration-weight.yaml:3: migration.weight: must be from 0 to 100 (a percentage of callers), not 150`,
-	"migration-steps.yaml":  `migration-steps.yaml:6: migration.ramp.steps[2]: is 25: steps are weights from 1 to 100, each above the one before, such as [5, 25, 50, 100]`,
-	"migration-rate.yaml":   `migration-rate.yaml:7: migration.rollback.max_error_rate: must be from 0 to 1 (a share: 0.05 is 5 %; 0 turns the check off), not 5`,
+	"migration-no-to.yaml":          `migration-no-to.yaml:3: migration.to.kind: is required: local, json or soap, the backend being migrated to`,
+	"migration-url.yaml":            `migration-url.yaml:4: migration.to.url: must be an absolute http or https URL for kind json, not "new.example:9000"`,
+	"migration-weight.yaml":         `migration-weight.yaml:3: migration.weight: must be from 0 to 100 (a percentage of callers), not 150`,
+	"migration-weight-percent.yaml": `migration-weight-percent.yaml:3: migration.weight: "30%" is not a whole number: use digits only, such as 30`,
+	"migration-step-percent.yaml":   `migration-step-percent.yaml:3: migration.ramp.steps[1]: "50 %" is not a whole number: use digits only, such as 25`,
+	"migration-steps.yaml":          `migration-steps.yaml:6: migration.ramp.steps[2]: is 25: steps are weights from 1 to 100, each above the one before, such as [5, 25, 50, 100]`,
+	"migration-rate.yaml":           `migration-rate.yaml:7: migration.rollback.max_error_rate: must be from 0 to 1 (a share: 0.05 is 5 %; 0 turns the check off), not 5`,
 	// The OAuth section, checked by oauth.NewServer.
 	"missing-secret.yaml":        `missing-secret.yaml:2: clients[0].secret: missing: give secret or secret_hash`,
 	"both-secrets.yaml":          `both-secrets.yaml:3: clients[0].secret: both secret and secret_hash given: give one of them`,

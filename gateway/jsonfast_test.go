@@ -1,9 +1,11 @@
 package gateway
 
 import (
+	"bytes"
 	"testing"
 
 	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // FuzzJSONFastPath: whenever the fast path reads a name, json/v2 (the
@@ -54,5 +56,35 @@ func TestJSONFastPathShapes(t *testing.T) {
 		if got, ok := jsonFirstName([]byte(body)); ok {
 			t.Errorf("%q took the fast path (%q)", body, got)
 		}
+	}
+}
+
+// FuzzJSONQuote: appendJSONQuote writes what jsontext.AppendQuote writes,
+// after what the buffer held.
+func FuzzJSONQuote(f *testing.F) {
+	for _, s := range []string{"Hello, Ada!", "", `Hello, "Ada"!`, `a\b`, "tab\t", "\x7f", "O'Brien <&> 名前 😀", "\u2028", "\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, _ := jsontext.AppendQuote([]byte("x"), s)
+		if got := appendJSONQuote([]byte("x"), s); !bytes.Equal(got, want) {
+			t.Fatalf("%q: wrote %q, jsontext %q", s, got, want)
+		}
+	})
+}
+
+// BenchmarkJSONQuote quotes a greeting: jsontext.AppendQuote, and
+// appendJSONQuote.
+func BenchmarkJSONQuote(b *testing.B) {
+	buf := make([]byte, 0, 64)
+	for name, quote := range map[string]func([]byte, string) []byte{
+		"jsontext": func(b []byte, s string) []byte { b, _ = jsontext.AppendQuote(b, s); return b },
+		"plain":    appendJSONQuote,
+	} {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				buf = quote(buf[:0], "Hello, Ada!")
+			}
+		})
 	}
 }

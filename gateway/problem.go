@@ -32,7 +32,8 @@ var problemStatus = [...]int{
 	KindMethodNotAllowed: http.StatusMethodNotAllowed,
 	KindForbidden:        http.StatusForbidden,
 	KindThrottled:        http.StatusTooManyRequests,
-	KindConflict:         http.StatusConflict, // RFC 9110 §15.5.10
+	KindConflict:         http.StatusConflict,           // RFC 9110 §15.5.10
+	KindMisdirected:      http.StatusMisdirectedRequest, // RFC 9110 §15.5.20
 }
 
 // WriteProblem answers with err as application/problem+json (RFC 9457),

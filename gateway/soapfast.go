@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"hash/maphash"
 	"strings"
 	"sync/atomic"
 	"unicode/utf8"
@@ -183,21 +184,31 @@ func (c *fastCursor) finish(h *fastHead) (v *soapVersion, _ call, ok bool) {
 // fastReader is fastEnvelope with the heads of the envelopes it read last
 // remembered: a client sends the same bytes up to its part in every call,
 // and comparing them with a head read before (a memcmp) costs a fraction
-// of reading them again. The heads are bounded in number and size, so a
-// caller sending new ones each time only replaces them, at the cost of
-// one copy and read each.
+// of reading them again. The heads are bounded in number and size.
+//
+// A head is remembered only the second time it is read (admission): a
+// miss notes a hash of its head in a small table, and a later miss whose
+// head's hash is there is remembered. So a stream of heads each seen once
+// (many clients, heads with per-call content, a caller rotating them)
+// costs a hash on top of the scan and evicts nothing, while a client's
+// head is remembered on its second call (BenchmarkFastReaderMisses).
 type fastReader struct {
 	ops   map[string]wsdl.Operation
 	heads [fastHeads]atomic.Pointer[fastHead]
 	next  atomic.Uint32
+	seed  maphash.Seed
+	seen  [fastSeen]atomic.Uint64 // hashes of missed heads, by their low bits
 }
 
 const (
 	fastHeads       = 8    // heads remembered
 	fastMaxHeadSize = 4096 // bytes of one head
+	fastSeen        = 64   // missed heads' hashes kept (a power of two)
 )
 
-func newFastReader(ops map[string]wsdl.Operation) *fastReader { return &fastReader{ops: ops} }
+func newFastReader(ops map[string]wsdl.Operation) *fastReader {
+	return &fastReader{ops: ops, seed: maphash.MakeSeed()}
+}
 
 // read is fastEnvelope(body, charset, action, r.ops): the same answer for
 // every input (FuzzSOAPFastPath).
@@ -218,10 +229,26 @@ func (r *fastReader) read(body []byte, charset, action string) (v *soapVersion, 
 	if !ok {
 		return nil, call{}, false
 	}
-	if v, c, ok = s.fastCursor.finish(&h); ok && len(h.prefix) <= fastMaxHeadSize {
+	if v, c, ok = s.fastCursor.finish(&h); ok && len(h.prefix) <= fastMaxHeadSize && r.seenBefore(h.prefix) {
 		r.remember(h.prefix, action)
 	}
 	return v, c, ok
+}
+
+// seenBefore reports whether a head's hash is in the table of missed
+// heads, and notes it there if not; one slot per hash's low bits, the
+// newest hash wins it. The hash is of the bytes alone: a head admitted
+// with another SOAPAction is remembered with this one, as fastHead wants.
+// Races between requests only lose or repeat an admission.
+func (r *fastReader) seenBefore(prefix string) bool {
+	sum := maphash.String(r.seed, prefix)
+	slot := &r.seen[sum%fastSeen]
+	if slot.Load() == sum {
+		slot.Store(0)
+		return true
+	}
+	slot.Store(sum)
+	return false
 }
 
 // remember keeps a copy of a head read from a body, read again from the

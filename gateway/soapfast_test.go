@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"fmt"
 	"io"
 	"mime"
 	"os"
@@ -78,8 +79,9 @@ func FuzzSOAPFastPath(f *testing.F) {
 		if ok {
 			sameAsStrict(t, body, charset, fallback, action, ops, v, c)
 		}
-		// Twice: read, then from its head if it was remembered.
-		for range 2 {
+		// Three times: read, read and remember its head (the second time
+		// it is seen), read from that head.
+		for range 3 {
 			rv, rc, rok := r.read(body, charset, action)
 			if rok != ok || rok && (rv != v || rc.op != c.op || *rc.arg != *c.arg) {
 				t.Fatalf("the reader read %v %v from %q; fastEnvelope %v %v", rok, rc.arg, body, ok, c.arg)
@@ -166,33 +168,69 @@ func TestSOAPFastPathCaptures(t *testing.T) {
 	}
 }
 
-// BenchmarkSOAPFastPath reads a PHP client's envelope: Scan reads it
-// whole every time, Remembered from the head the reader remembered.
+// BenchmarkSOAPFastPath reads PHP clients' envelopes with fastEnvelope
+// (Scan, the whole envelope every time) and with one fastReader (Reader),
+// fed: Repeated, one envelope again and again (what wrk sends); Rotation,
+// 1,000 envelopes with distinct heads in turn, none remembered; Useful,
+// the heads of 8 clients each every other request, one-off heads between
+// them (4,096 distinct, in turn).
 func BenchmarkSOAPFastPath(b *testing.B) {
-	body, err := os.ReadFile("../testdata/envelopes/php-wsdl-ada.xml")
-	if err != nil {
-		b.Fatal(err)
-	}
 	ops := helloOps(b)
-	r := newFastReader(ops)
-	for name, read := range map[string]func() bool{
-		"Scan":       func() bool { _, _, ok := fastEnvelope(body, "utf-8", `"sayHello"`, ops); return ok },
-		"Remembered": func() bool { _, _, ok := r.read(body, "utf-8", `"sayHello"`); return ok },
+	useful, oneOffs := phpBodies("u", fastHeads), phpBodies("o", 4096)
+	var interleaved [][]byte // u0 o0 u1 o1 … u7 o7 u0 o8 …
+	for i, o := range oneOffs {
+		interleaved = append(interleaved, useful[i%len(useful)], o)
+	}
+	for _, bc := range []struct {
+		name       string
+		bodies     [][]byte // read in turn
+		remembered [][]byte // read twice before
+	}{
+		{"Repeated", phpBodies("ns1", 1), phpBodies("ns1", 1)},
+		{"Rotation", phpBodies("r", 1000), nil},
+		{"Useful", interleaved, useful},
 	} {
-		b.Run(name, func(b *testing.B) {
-			b.SetBytes(int64(len(body)))
-			b.ReportAllocs()
-			for b.Loop() {
-				if !read() {
-					b.Fatal("not read")
-				}
+		r := newFastReader(ops)
+		for _, body := range bc.remembered {
+			for range 2 {
+				r.read(body, "utf-8", `"sayHello"`)
 			}
-		})
+		}
+		for name, read := range map[string]func([]byte) bool{
+			"Scan":   func(body []byte) bool { _, _, ok := fastEnvelope(body, "utf-8", `"sayHello"`, ops); return ok },
+			"Reader": func(body []byte) bool { _, _, ok := r.read(body, "utf-8", `"sayHello"`); return ok },
+		} {
+			b.Run(bc.name+"/"+name, func(b *testing.B) {
+				b.SetBytes(int64(len(bc.bodies[0])))
+				b.ReportAllocs()
+				i := 0
+				for b.Loop() {
+					if !read(bc.bodies[i%len(bc.bodies)]) {
+						b.Fatal("not read")
+					}
+					i++
+				}
+			})
+		}
 	}
 }
 
-// TestFastReaderHeads: after one PHP envelope, the reader reads the next
-// ones from the head it remembered, and still reads each as the strict
+// phpBodies is n PHP envelopes whose heads differ: the namespace prefix
+// of the operation is prefix and a number (prefix itself when n is 1).
+func phpBodies(prefix string, n int) [][]byte {
+	bodies := make([][]byte, n)
+	for i := range bodies {
+		p := prefix
+		if n > 1 {
+			p = fmt.Sprintf("%s%d", prefix, i)
+		}
+		bodies[i] = []byte(strings.ReplaceAll(phpHead+` xsi:type="xsd:string">Ada`+phpTail, "ns1", p))
+	}
+	return bodies
+}
+
+// TestFastReaderHeads: after two PHP envelopes with the same head (the
+// second remembers it), the reader reads the next ones from that head, and still reads each as the strict
 // path does: another name, a name with entities, an empty part; a broken
 // rest, another SOAPAction or another charset is not read from it.
 func TestFastReaderHeads(t *testing.T) {
@@ -204,7 +242,8 @@ func TestFastReaderHeads(t *testing.T) {
 		ok                          bool
 	}{
 		{"First", head + `Ada` + phpTail, `"sayHello"`, "utf-8", true},
-		{"OtherName", head + `Bob` + phpTail, `"sayHello"`, "utf-8", true},
+		{"Second", head + `Bob` + phpTail, `"sayHello"`, "utf-8", true},
+		{"OtherName", head + `Eve` + phpTail, `"sayHello"`, "utf-8", true},
 		{"Entities", head + `O&apos;Brien &lt;3` + phpTail, `"sayHello"`, "", true},
 		{"SpaceBeforeEnd", head + `Ada</firstName >  </ns1:sayHello></SOAP-ENV:Body></SOAP-ENV:Envelope>`, `"sayHello"`, "utf-8", true},
 		{"ErrBrokenRest", head + `Ada</firstName></ns1:sayHello></SOAP-ENV:Body>`, `"sayHello"`, "utf-8", false},
@@ -228,5 +267,50 @@ func TestFastReaderHeads(t *testing.T) {
 	}
 	if got := r.heads[2].Load(); got != nil {
 		t.Errorf("a second head %q remembered, want one", got.prefix)
+	}
+}
+
+// TestFastReaderAdmission: heads read once each, in a rotation longer
+// than the table of missed heads, are never remembered; 8 remembered
+// heads stay remembered through 10,000 one-off heads read between them.
+func TestFastReaderAdmission(t *testing.T) {
+	ops := helloOps(t)
+	r := newFastReader(ops)
+	rotation := phpBodies("r", 1000)
+	for range 3 {
+		for _, body := range rotation {
+			if _, _, ok := r.read(body, "utf-8", `"sayHello"`); !ok {
+				t.Fatalf("not read: %q", body)
+			}
+		}
+	}
+	for i := range r.heads {
+		if h := r.heads[i].Load(); h != nil {
+			t.Fatalf("a rotated head remembered: %q", h.prefix)
+		}
+	}
+
+	useful := phpBodies("u", fastHeads)
+	for _, body := range useful {
+		for range 2 {
+			r.read(body, "utf-8", `"sayHello"`)
+		}
+	}
+	for i, o := range phpBodies("o", 10000) {
+		for _, body := range [][]byte{useful[i%len(useful)], o} {
+			if _, _, ok := r.read(body, "utf-8", `"sayHello"`); !ok {
+				t.Fatalf("not read: %q", body)
+			}
+		}
+	}
+	var got []string
+	for i := range r.heads {
+		if h := r.heads[i].Load(); h != nil {
+			got = append(got, h.prefix[strings.Index(h.prefix, "<SOAP-ENV:Body><")+16:][:2])
+		}
+	}
+	slices.Sort(got)
+	if want := []string{"u0", "u1", "u2", "u3", "u4", "u5", "u6", "u7"}; !slices.Equal(got, want) {
+		t.Errorf("remembered %q, want %q", got, want)
 	}
 }

@@ -79,6 +79,17 @@ type upstream struct {
 	latency  *prometheus.HistogramVec // by upstream and outcome; nil when not registered
 }
 
+// UpstreamName is how logs and errors name the upstream at rawURL: its
+// scheme://host, never its path, query or credentials ("" when rawURL
+// does not parse).
+func UpstreamName(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}
+
 func newUpstream(cfg UpstreamConfig) (*upstream, error) {
 	u, err := url.Parse(cfg.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -86,7 +97,7 @@ func newUpstream(cfg UpstreamConfig) (*upstream, error) {
 	}
 	up := &upstream{
 		url:      cfg.URL,
-		name:     u.Scheme + "://" + u.Host,
+		name:     UpstreamName(cfg.URL),
 		timeout:  orDefault(cfg.Timeout, DefaultUpstreamTimeout),
 		cooldown: orDefault(cfg.BreakerCooldown, DefaultBreakerCooldown),
 		identity: cfg.Identity,
@@ -198,7 +209,7 @@ func (u *upstream) call(ctx context.Context, header http.Header, body []byte, de
 	case errors.Is(err, gobreaker.ErrOpenState), errors.Is(err, gobreaker.ErrTooManyRequests):
 		err = errorf(gateway.KindUnavailable, "upstream %s is failing: calls to it are paused for up to %s (circuit breaker open)", u.name, u.cooldown)
 	case errors.Is(err, context.Canceled):
-		err, outcome = errorf(gateway.KindBadGateway, "the call to upstream %s was canceled before it answered", u.name), "canceled"
+		err, outcome = canceledError{errorf(gateway.KindBadGateway, "the call to upstream %s was canceled before it answered", u.name)}, "canceled"
 	}
 	if err != nil && outcome == "ok" {
 		outcome = gateway.AsError(err).Kind.String()
@@ -283,6 +294,15 @@ func unwrapURLError(err error) error {
 	}
 	return err
 }
+
+// canceledError is the error of a call whose caller hung up: a
+// *gateway.Error for whoever still answers the caller, and
+// context.Canceled for Failed, so that the rollback window, the metrics
+// and the report do not count it against the upstream.
+type canceledError struct{ gw *gateway.Error }
+
+func (e canceledError) Error() string   { return e.gw.Error() }
+func (e canceledError) Unwrap() []error { return []error{e.gw, context.Canceled} }
 
 // errorf is a *gateway.Error with a formatted message.
 func errorf(kind gateway.Kind, format string, args ...any) *gateway.Error {

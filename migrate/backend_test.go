@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -110,16 +109,6 @@ func upstreamGateway(tb testing.TB, template string) *httptest.Server {
 	return srv
 }
 
-// closedURL is the URL of a port that nothing listens on.
-func closedURL(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	u := "http://" + ln.Addr().String()
-	require.NoError(t, ln.Close())
-	return u
-}
-
 // backendKinds builds each upstream backend against an upstream gateway.
 var backendKinds = []struct {
 	name string
@@ -186,7 +175,7 @@ func TestBackendsThroughRouter(t *testing.T) {
 			require.Equal(t, 200, w.Code, w.Body.String())
 			assert.Equal(t, "Hello, "+trickyName+"!", greetingOf(t, w))
 
-			down := closedURL(t)
+			down := gwtest.ClosedURL(t)
 			g = newGateway(t, func(c *gateway.Config) { c.Service = k.make(t, op, migrate.UpstreamConfig{URL: down + k.path}) })
 			w = do(g, "POST", "/sayHello", "application/json", strings.NewReader(`{"firstName":"Ada"}`))
 			require.Equal(t, http.StatusBadGateway, w.Code, w.Body.String())
@@ -426,7 +415,7 @@ func TestUpstreamMetrics(t *testing.T) {
 	op := sayHelloOp(t)
 	reg := prometheus.NewRegistry()
 	up := upstreamGateway(t, gateway.DefaultTemplate)
-	down := closedURL(t)
+	down := gwtest.ClosedURL(t)
 	for _, u := range []string{up.URL, down} {
 		b, err := migrate.NewJSONBackend(op, migrate.UpstreamConfig{URL: u, Registerer: reg, BreakerFailures: 1})
 		require.NoError(t, err)

@@ -3,9 +3,13 @@ package migrate
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"mime"
 	"net/http"
-	"time"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	"github.com/go-json-experiment/json"
@@ -35,15 +39,15 @@ type ControlRequest struct {
 // maxControlBody bounds a control request's body: a weight and a reason.
 const maxControlBody = 64 << 10
 
-// controlTimeout bounds a change's round trips to the store.
-const controlTimeout = 10 * time.Second
-
 // RegisterControl adds the routes that change the migration to routes,
 // which must be the admin surface: the gateway's routes, whose Guard lets
 // /admin/* through only on the admin listener or with an admin-scope
 // token. Each answers the state after the change as JSON, or a problem
-// (RFC 9457): 400 for a bad request, 409 for one the state refuses, 503
-// when the store cannot be reached.
+// (RFC 9457): 400 for a bad request (a reason over MaxReason characters or
+// with a control character among them), 415 for a body not typed
+// application/json, 409 for one the state refuses, 503
+// when the store cannot be reached, within the deadline that Routes gives
+// every request (gateway.Config.StoreTimeout).
 func RegisterControl(routes gin.IRoutes, c *Controller) {
 	routes.PUT(PathWeight, c.control(true, func(ctx context.Context, r ControlRequest) (State, error) {
 		if r.Weight == nil {
@@ -65,6 +69,20 @@ func RegisterControl(routes gin.IRoutes, c *Controller) {
 	}))
 }
 
+// MaxReason is how many characters a change's reason may have: it is kept
+// in the history and shown in the report, the dashboard and `hellogw
+// migrate status`.
+const MaxReason = 500
+
+// IsControl reports whether r is a control character (Unicode Cc, such as
+// ESC, which starts a terminal's escape sequences, or a line break) or a
+// bidirectional formatting one (Bidi_Control, which reorders the text
+// around it on screen): what a reason may not hold, and what `hellogw
+// migrate` escapes in what it prints.
+func IsControl(r rune) bool {
+	return unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r)
+}
+
 // noReason is the history's reason of a change requested without one.
 const noReason = "(no reason given)"
 
@@ -72,6 +90,14 @@ const noReason = "(no reason given)"
 // body is an empty request), makes the change and answers.
 func (c *Controller) control(takesWeight bool, change func(context.Context, ControlRequest) (State, error)) gin.HandlerFunc {
 	return func(g *gin.Context) {
+		// A body of JSON, said so (RFC 8259 §11): a page of another site
+		// cannot send that type without a CORS preflight, which the gateway
+		// never grants, unlike a form's or text/plain (Fetch, "CORS-safelisted
+		// request-header").
+		if mt, _, err := mime.ParseMediaType(g.GetHeader("Content-Type")); err != nil || mt != "application/json" {
+			gateway.WriteProblem(g, &gateway.Error{Kind: gateway.KindUnsupportedType, Message: "a control request is JSON: send Content-Type: application/json, with an empty body too"})
+			return
+		}
 		var r ControlRequest
 		body, err := readBody(g)
 		if err == nil && len(body) > 0 {
@@ -84,12 +110,17 @@ func (c *Controller) control(takesWeight bool, change func(context.Context, Cont
 		case r.Weight != nil && !takesWeight:
 			gateway.WriteProblem(g, &gateway.Error{Kind: gateway.KindInvalid, Message: "this route takes no weight: PUT " + PathWeight + " sets one"})
 			return
+		case utf8.RuneCountInString(r.Reason) > MaxReason:
+			gateway.WriteProblem(g, &gateway.Error{Kind: gateway.KindInvalid, Message: fmt.Sprintf("the reason is longer than %d characters", MaxReason)})
+			return
+		case strings.ContainsFunc(r.Reason, IsControl):
+			gateway.WriteProblem(g, &gateway.Error{Kind: gateway.KindInvalid, Message: "the reason holds a control character, such as a line break, ESC or a bidirectional override: it is one line of plain text"})
+			return
 		}
 		if r.Reason == "" {
 			r.Reason = noReason
 		}
-		ctx, cancel := context.WithTimeout(g.Request.Context(), controlTimeout)
-		defer cancel()
+		ctx := g.Request.Context()
 		st, err := change(ctx, r)
 		if err != nil {
 			gateway.WriteProblem(g, c.controlError(ctx, err))

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,6 +19,10 @@ const (
 	DefaultWindow   = 2 * time.Minute
 	DefaultMinCalls = 20
 	DefaultPoll     = time.Second
+	// DefaultStoreTimeout bounds each of the controller's visits to the
+	// store (a quarter of the window, if shorter): a store that hangs
+	// fails the visit, which the next poll tries again.
+	DefaultStoreTimeout = 5 * time.Second
 )
 
 // ControllerConfig configures a Controller. The json names are the report's.
@@ -89,13 +92,16 @@ type Controller struct {
 	cfg   ControllerConfig
 	log   *slog.Logger
 	win   *window
-	alarm chan struct{} // a rate may be over its threshold: check now
-	// held keeps the split at weight 0 after a rollback this node could
-	// not record yet (the store unreachable), whatever the store said last.
-	held atomic.Bool
+	alarm chan struct{} // a rollback is pending: record it now
+	// storeTimeout bounds each visit to the store (DefaultStoreTimeout).
+	storeTimeout time.Duration
 
 	mu    sync.Mutex
 	state State // the newest known
+	// pending is the rollback this node decided and has not recorded yet
+	// (nil: none): the split stays at 0 meanwhile, whatever the store
+	// says, until the store shows it rolled back or (re)started since.
+	pending *pendingRollback
 
 	weight    prometheus.Gauge
 	calls     *prometheus.CounterVec
@@ -112,10 +118,11 @@ const (
 	outcomeOK       = iota // answered
 	outcomeError           // the backend failed (Failed)
 	outcomeRejected        // the caller's mistake
+	outcomeCanceled        // the caller hung up: neither ok nor the backend's failure
 	outcomes
 )
 
-var outcomeNames = [outcomes]string{"ok", "error", "rejected"}
+var outcomeNames = [outcomes]string{"ok", "error", "rejected", "canceled"}
 
 // sideIndex is 0 for SideCurrent, 1 for SideNext.
 func sideIndex(side string) int {
@@ -154,15 +161,16 @@ func NewController(ctx context.Context, store *Store, current, next gen.Hello_Po
 	}
 	c := &Controller{
 		store: store, cfg: cfg, log: cfg.Logger,
-		win:   newWindow(cfg.Window),
-		alarm: make(chan struct{}, 1),
+		win:          newWindow(cfg.Window),
+		alarm:        make(chan struct{}, 1),
+		storeTimeout: min(DefaultStoreTimeout, cfg.Window/4),
 		weight: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "hellogw_migration_weight",
 			Help: "The share of callers, in percent, that the migration's next backend answers.",
 		}),
 		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hellogw_migration_calls_total",
-			Help: "Calls of the migration's backends by side (current, next) and outcome: ok, error (the backend failed) or rejected (the caller's mistake).",
+			Help: "Calls of the migration's backends by side (current, next) and outcome: ok, error (the backend failed), rejected (the caller's mistake) or canceled (the caller hung up).",
 		}, []string{"side", "outcome"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "hellogw_migration_call_duration_seconds",
@@ -207,10 +215,11 @@ func NewController(ctx context.Context, store *Store, current, next gen.Hello_Po
 	return c, nil
 }
 
-// Run follows the store until ctx ends: every poll it reads the state and
-// sets the split's weight, checks the window and advances a ramp. A rate
-// found over its threshold between polls is acted on at once. Failures to
-// reach the store are logged; the weight stays as last read.
+// Run follows the store until ctx ends: every poll it checks the window,
+// records a pending rollback, reads the state and sets the split's weight,
+// and advances a ramp. A rollback decided between polls (by the calls
+// themselves, see trip) is recorded at once. Failures to reach the store
+// are logged; the weight stays as last read (0 while a rollback is pending).
 func (c *Controller) Run(ctx context.Context) {
 	tick := time.NewTicker(c.cfg.Poll)
 	defer tick.Stop()
@@ -219,9 +228,10 @@ func (c *Controller) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-c.alarm:
-			c.check(ctx)
+			c.record(ctx)
 		case <-tick.C:
-			c.check(ctx)
+			c.trip()
+			c.record(ctx)
 			if err := c.refresh(ctx); err != nil {
 				c.log.ErrorContext(ctx, "migration: reading the state", "err", err)
 				continue
@@ -257,6 +267,8 @@ func (c *Controller) History(ctx context.Context, since time.Time, limit int) ([
 func (c *Controller) ObserveCall(_ context.Context, side string, elapsed time.Duration, err error) {
 	outcome := outcomeOK
 	switch {
+	case errors.Is(err, context.Canceled):
+		outcome = outcomeCanceled
 	case Failed(err):
 		outcome = outcomeError
 	case err != nil:
@@ -265,7 +277,7 @@ func (c *Controller) ObserveCall(_ context.Context, side string, elapsed time.Du
 	i := sideIndex(side)
 	c.callsBy[i][outcome].Inc()
 	c.durationBy[i].Observe(elapsed.Seconds())
-	if side != SideNext || outcome == outcomeRejected {
+	if side != SideNext || outcome == outcomeRejected || outcome == outcomeCanceled {
 		return
 	}
 	o := Counts{Calls: 1}
@@ -274,7 +286,7 @@ func (c *Controller) ObserveCall(_ context.Context, side string, elapsed time.Du
 	}
 	c.win.add(time.Now(), o)
 	if o.Errors != 0 {
-		c.raise()
+		c.trip()
 	}
 }
 
@@ -288,15 +300,7 @@ func (c *Controller) ObserveShadow(result string) {
 		c.win.add(time.Now(), Counts{Comparisons: 1})
 	case ShadowMismatch:
 		c.win.add(time.Now(), Counts{Comparisons: 1, Mismatches: 1})
-		c.raise()
-	}
-}
-
-// raise asks Run to check the window now, without waiting for it.
-func (c *Controller) raise() {
-	select {
-	case c.alarm <- struct{}{}:
-	default:
+		c.trip()
 	}
 }
 
@@ -316,62 +320,13 @@ func (c *Controller) verdict(w Counts) (why, reason string) {
 	return "", ""
 }
 
-// check rolls the migration back if the window calls for it while the
-// next backend has callers. The split sends no one to it from that
-// moment, before the store has the news.
-func (c *Controller) check(ctx context.Context) {
-	// The state first: a restart (a new StartedAt) applied while the
-	// window is summed resets it, and the rollback below then finds the
-	// stored StartedAt newer than the one judged, and changes nothing.
-	st := c.State()
-	why, reason := c.verdict(c.win.sum(time.Now()))
-	if why == "" || st.Weight == 0 || st.Status == RolledBack {
-		return
-	}
-	c.held.Store(true)
-	c.split.SetWeight(0)
-	recorded, err := c.rollback(ctx, ActorRollback, why, &st)
-	if err != nil {
-		// The window still holds what it found: the next check tries
-		// again, and the split stays at 0 meanwhile.
-		c.log.ErrorContext(ctx, "migration: recording a rollback", "reason", why, "err", err)
-		return
-	}
-	c.held.Store(false)
-	c.win.reset()
-	if recorded {
-		c.rollbacks.WithLabelValues(reason).Inc()
-		c.log.WarnContext(ctx, "migration rolled back", "reason", why, "node", c.cfg.Node)
-	}
-}
-
-// rollback sets the weight to 0 and the state to rolled back, unless it is
-// so already (another node came first), or, for an automatic one (judged
-// is the state its window was judged in), traffic to the next backend was
-// restarted since (the window was of calls before it); recorded says
-// whether this call made the change.
-func (c *Controller) rollback(ctx context.Context, actor, reason string, judged *State) (recorded bool, err error) {
-	_, err = c.change(ctx, func(st State) (State, *Event, error) {
-		recorded = false // decided again after a conflict
-		if st.Status == RolledBack || judged != nil && !st.StartedAt.Equal(judged.StartedAt) {
-			return st, nil, nil
-		}
-		next := st
-		next.Weight, next.Status, next.NextStepAt, next.Reason = 0, RolledBack, time.Time{}, reason
-		if st.Weight > 0 {
-			next.ResumeWeight = st.Weight
-		}
-		recorded = true
-		return next, &Event{Actor: actor, Action: ActionRollback, From: st.Weight, To: 0, Reason: reason}, nil
-	})
-	return recorded, err
-}
-
 // change applies decide to the stored state and stores what it returns,
 // with its event, by compare-and-set: when another node changed the state
 // meanwhile, decide runs again on the newer state. A nil event means no
 // change. The state stored, or found, is applied here at once.
 func (c *Controller) change(ctx context.Context, decide func(st State) (State, *Event, error)) (State, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.storeTimeout)
+	defer cancel()
 	for {
 		st, err := c.store.State(ctx)
 		if err != nil {
@@ -398,6 +353,8 @@ func (c *Controller) change(ctx context.Context, decide func(st State) (State, *
 
 // refresh reads the stored state and applies it.
 func (c *Controller) refresh(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, c.storeTimeout)
+	defer cancel()
 	st, err := c.store.State(ctx)
 	if err != nil {
 		return err
@@ -420,11 +377,21 @@ func (c *Controller) apply(st State) {
 		c.win.reset()
 	}
 	c.state = st
-	if c.held.Load() {
-		return
+	if p := c.pending; p != nil && (st.Status == RolledBack || !st.StartedAt.Equal(p.judged.StartedAt)) {
+		c.pending = nil // recorded, by this node or another, or (re)started since
 	}
-	c.split.SetWeight(st.Weight)
-	c.weight.Set(float64(st.Weight))
+	c.setSplit()
+}
+
+// setSplit sets the split's weight, and the gauge, to the state's, or to
+// 0 while a rollback is pending; c.mu is held.
+func (c *Controller) setSplit() {
+	w := c.state.Weight
+	if c.pending != nil {
+		w = 0
+	}
+	c.split.SetWeight(w)
+	c.weight.Set(float64(w))
 }
 
 // rampDue reports whether st's ramp may advance at now.
@@ -441,7 +408,7 @@ func (c *Controller) rampDue(st State, now time.Time) bool {
 func (c *Controller) advance(ctx context.Context) {
 	now := time.Now()
 	judged := c.State()
-	if !c.rampDue(judged, now) {
+	if !c.rampDue(judged, now) || c.pendingRollback() {
 		return
 	}
 	if why, _ := c.verdict(c.win.sum(now)); why != "" {
@@ -530,20 +497,6 @@ func (c *Controller) Resume(ctx context.Context, weight *int, reason string) (St
 		}
 		return next, &Event{Actor: ActorAPI, Action: ActionResume, From: st.Weight, To: next.Weight, Reason: reason}, nil
 	})
-}
-
-// Rollback sends every caller to the current backend (weight 0) until a
-// resume. Rolling back a rolled-back migration changes nothing.
-func (c *Controller) Rollback(ctx context.Context, reason string) (State, error) {
-	recorded, err := c.rollback(ctx, ActorAPI, reason, nil)
-	if err != nil {
-		return State{}, err
-	}
-	if recorded {
-		c.rollbacks.WithLabelValues(reasonAPI).Inc()
-		c.win.reset()
-	}
-	return c.State(), nil
 }
 
 // Ramp starts the ramp, running, at its first step above the weight (from

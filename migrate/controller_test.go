@@ -3,6 +3,7 @@ package migrate_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -17,15 +18,20 @@ import (
 	"github.com/hellogw/hellogw/gen"
 	"github.com/hellogw/hellogw/internal/gwtest"
 	"github.com/hellogw/hellogw/internal/pgtest"
+	"github.com/hellogw/hellogw/internal/syncbuf"
 	"github.com/hellogw/hellogw/migrate"
 	"github.com/hellogw/hellogw/wsdl"
 )
 
 // upstream is a real HTTP JSON API answering "next NAME" (or another word
-// than next, once said), or failing with HTTP 500 while failing is set.
+// than next, once said), or failing with HTTP 500 while failing is set,
+// after delay; asked counts the requests it got.
 type upstream struct {
 	failing atomic.Bool
 	word    atomic.Pointer[string]
+	delay   atomic.Int64 // nanoseconds
+	asked   atomic.Int64
+	url     string
 	backend gen.Hello_PortType
 }
 
@@ -33,7 +39,9 @@ func newUpstream(t *testing.T) *upstream {
 	t.Helper()
 	u := &upstream{}
 	u.word.Store(new("next"))
-	url := gwtest.JSONAPI(t, func(name string) (string, int) {
+	u.url = gwtest.JSONAPI(t, func(name string) (string, int) {
+		u.asked.Add(1)
+		time.Sleep(time.Duration(u.delay.Load()))
 		if u.failing.Load() {
 			return "", http.StatusInternalServerError
 		}
@@ -43,7 +51,7 @@ func newUpstream(t *testing.T) *upstream {
 	require.NoError(t, err)
 	op, err := binding.SoleOperation()
 	require.NoError(t, err)
-	u.backend, err = migrate.NewJSONBackend(op, migrate.UpstreamConfig{URL: url, Timeout: time.Second})
+	u.backend, err = migrate.NewJSONBackend(op, migrate.UpstreamConfig{URL: u.url, Timeout: time.Second})
 	require.NoError(t, err)
 	return u
 }
@@ -135,6 +143,25 @@ func TestControllerRestartSQLite(t *testing.T) {
 	n = startNode(t, open, next, migrate.ControllerConfig{Weight: 90})
 	assert.Equal(t, 25, n.split.Weight())
 	assert.Equal(t, 25, n.ctrl.State().Weight)
+}
+
+// TestControllerWarnsOfConfigWeight: a config whose weight differs from
+// the stored one is ignored, and said so at start-up (WARN), naming both
+// weights and how to change the stored one.
+func TestControllerWarnsOfConfigWeight(t *testing.T) {
+	open := sqliteFile(t)
+	_, next := newCores(t)
+	var logs syncbuf.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	n := startNode(t, open, next, migrate.ControllerConfig{Weight: 10, Logger: logger})
+	_, err := n.ctrl.SetWeight(t.Context(), 40, "test")
+	require.NoError(t, err)
+	n.stop()
+	assert.NotContains(t, logs.String(), "level=WARN", "the first start stores the config's weight")
+
+	n = startNode(t, open, next, migrate.ControllerConfig{Weight: 30, Logger: logger})
+	assert.Equal(t, 40, n.split.Weight())
+	assert.Contains(t, logs.String(), "level=WARN msg=\"migration.weight in the config is 30, but the store holds weight 40, which stands: `hellogw migrate set 30` changes it\" config_weight=30 store_weight=40 state=running\n")
 }
 
 func withNode(cfg migrate.ControllerConfig, name string) migrate.ControllerConfig {
@@ -316,14 +343,15 @@ func testRollback(t *testing.T, tc rollbackCase) {
 }
 
 // TestControllerRollbackUnrecorded: a node whose store takes no writes
-// (its role may not update the state, reads still work) keeps sending no
-// one to the failing backend, although the store still says 50, and
-// records the rollback once it can.
+// (its role may not update the state, reads still work) for longer than
+// the window keeps sending no one to the failing backend, although the
+// store still says 50 and the window has emptied, and records the
+// rollback once it can; then it follows the store again.
 func TestControllerRollbackUnrecorded(t *testing.T) {
 	connURL := pgtest.Schema(t)
 	open := postgresAt(connURL)
 	up := newUpstream(t)
-	n := startNode(t, open, up.backend, migrate.ControllerConfig{Weight: 50, Window: 4 * time.Second, MinCalls: 5, MaxErrorRate: 0.2, Poll: 100 * time.Millisecond})
+	n := startNode(t, open, up.backend, migrate.ControllerConfig{Weight: 50, Window: 2 * time.Second, MinCalls: 5, MaxErrorRate: 0.2, Poll: 100 * time.Millisecond})
 	pgtest.Exec(t, connURL, `REVOKE UPDATE ON migration_state FROM CURRENT_USER`)
 	up.failing.Store(true)
 	for i := 0; n.split.Weight() != 0; i++ {
@@ -331,8 +359,10 @@ func TestControllerRollbackUnrecorded(t *testing.T) {
 		_, _ = n.split.SayHelloContext(callerCtx(2*i, 0), new("x"))
 		time.Sleep(time.Millisecond)
 	}
-	time.Sleep(500 * time.Millisecond) // five polls, each reading weight 50
+	time.Sleep(3 * time.Second) // thirty polls, each reading weight 50; the window empties
+	assert.Equal(t, migrate.Counts{}, n.ctrl.Window())
 	assert.Equal(t, 0, n.split.Weight(), "held at 0 while the rollback is not recorded")
+	assert.Equal(t, 0.0, metric(t, n.reg, "hellogw_migration_weight"), "the gauge says what the split does")
 	st, err := mustOpenStore(t, open).State(t.Context())
 	require.NoError(t, err)
 	assert.Equal(t, 50, st.Weight)
@@ -344,6 +374,90 @@ func TestControllerRollbackUnrecorded(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, events, 2)
 	assert.Equal(t, migrate.ActorRollback, events[0].Actor)
+	assert.Equal(t, 1.0, metric(t, n.reg, "hellogw_migration_rollbacks_total", "reason="+migrate.ReasonErrorRate))
+
+	// The node follows the store again: an operator's weight, set at
+	// another node, applies here.
+	up.failing.Store(false)
+	other := startNode(t, open, up.backend, withNode(migrate.ControllerConfig{}, "other"))
+	_, err = other.ctrl.SetWeight(t.Context(), 30, "operator")
+	require.NoError(t, err)
+	eventually(t, 2*time.Second, func() bool { return n.split.Weight() == 30 }, "weight %d", n.split.Weight())
+	assert.Equal(t, 30.0, metric(t, n.reg, "hellogw_migration_weight"))
+}
+
+// TestControllerRollbackStoreHangs: the store stops answering (a lock
+// here, a partition in life) before the new backend fails. The calls that
+// find the error rate too high send no one to it from then on: the
+// rollback does not wait for the store, and no store call hangs the node.
+func TestControllerRollbackStoreHangs(t *testing.T) {
+	connURL := pgtest.Schema(t)
+	open := postgresAt(connURL)
+	up := newUpstream(t)
+	var logs syncbuf.Buffer
+	n := startNode(t, open, up.backend, migrate.ControllerConfig{Weight: 100, Window: 4 * time.Second, MinCalls: 5, MaxErrorRate: 0.2, Poll: 100 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	tx, err := open(t).BeginTx(t.Context(), nil)
+	require.NoError(t, err)
+	_, err = tx.ExecContext(t.Context(), `LOCK TABLE migration_state IN ACCESS EXCLUSIVE MODE`)
+	require.NoError(t, err)
+	time.Sleep(300 * time.Millisecond) // the polls block on the lock
+	up.failing.Store(true)
+	errs := 0
+	for i := range 200 {
+		if _, err := n.split.SayHelloContext(callerCtx(2*i, 0), new("x")); err != nil {
+			errs++
+		}
+	}
+	t.Logf("%d of 200 callers got errors", errs)
+	assert.Equal(t, 0, n.split.Weight(), "the split stops sending callers to the failing backend")
+	assert.LessOrEqual(t, errs, 5, "no more errors than min_calls")
+	// Each visit to the store gives up after a quarter of the window.
+	eventually(t, 3*time.Second, func() bool { return strings.Contains(logs.String(), "context deadline exceeded") }, "logs: %s", &logs)
+	assert.Equal(t, migrate.Running, n.ctrl.State().Status, "not recorded while the store hangs")
+
+	require.NoError(t, tx.Rollback()) // the store answers again
+	eventually(t, 3*time.Second, func() bool { return n.ctrl.State().Status == migrate.RolledBack }, "state %+v", n.ctrl.State())
+	assert.Equal(t, 0, n.split.Weight())
+}
+
+// TestControllerCanceledCallers: callers that hang up are not failures of
+// the new backend: ten of them at weight 100 roll nothing back, and the
+// metric counts them apart.
+func TestControllerCanceledCallers(t *testing.T) {
+	up := newUpstream(t)
+	up.delay.Store(int64(time.Second))
+	n := startNode(t, sqliteFile(t), up.backend, migrate.ControllerConfig{Weight: 100, Window: 30 * time.Second, MinCalls: 5, MaxErrorRate: 0.2, Poll: 50 * time.Millisecond})
+	for i := range 10 {
+		ctx, hangUp := context.WithCancel(callerCtx(2*i, 0))
+		time.AfterFunc(10*time.Millisecond, hangUp) // mid-call
+		_, err := n.split.SayHelloContext(ctx, new("x"))
+		require.ErrorIs(t, err, context.Canceled)
+	}
+	time.Sleep(200 * time.Millisecond)
+	assert.Equal(t, migrate.Counts{}, n.ctrl.Window())
+	assert.Equal(t, migrate.Running, n.ctrl.State().Status, "callers hanging up do not roll back")
+	assert.Equal(t, 100, n.split.Weight())
+	assert.Equal(t, 10.0, metric(t, n.reg, "hellogw_migration_calls_total", "side=next", "outcome=canceled"))
+	assert.Equal(t, 0.0, metric(t, n.reg, "hellogw_migration_calls_total", "side=next", "outcome=error"))
+}
+
+// TestControllerResumeAfterRollbackAtZero: resume restores the weight
+// before the last rollback, even when it was 0, not an older one's.
+func TestControllerResumeAfterRollbackAtZero(t *testing.T) {
+	_, next := newCores(t)
+	n := startNode(t, sqliteFile(t), next, migrate.ControllerConfig{Weight: 50})
+	ctx := t.Context()
+	_, err := n.ctrl.Rollback(ctx, "first")
+	require.NoError(t, err)
+	_, err = n.ctrl.SetWeight(ctx, 0, "stop sending")
+	require.NoError(t, err)
+	st, err := n.ctrl.Rollback(ctx, "second, at 0")
+	require.NoError(t, err)
+	assert.Equal(t, 0, st.ResumeWeight)
+	st, err = n.ctrl.Resume(ctx, nil, "resume")
+	require.NoError(t, err)
+	assert.Equal(t, 0, st.Weight, "the weight before the (second) rollback was 0")
 }
 
 // TestControllerWindowSlides: failures older than the window no longer

@@ -2,6 +2,7 @@ package migrate
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -52,6 +53,22 @@ type ShadowConfig struct {
 	// Observers hear of each comparison's result (the Controller's
 	// mismatch window, the Recorder).
 	Observers []ShadowObserver
+	// OtherSide, when set, compares each answer of the primary, which
+	// must be a Split, with the side of the split that did not answer: a
+	// caller on the next side with OtherSide.Current, and the other way
+	// round; the secondary must be nil. It is the shadow of a migration
+	// whose shadow is one of the split's backends: a shadow of its own
+	// would ask the backend that answered a second time, and count its
+	// agreement with itself as a match.
+	OtherSide *OtherSide
+}
+
+// OtherSide is what a shadow of a Split asks: the shadow's own clients of
+// the split's two services. Its own, not the split's: its calls must not
+// open the breaker or take the connections of the backend that answers
+// the clients.
+type OtherSide struct {
+	Current, Next gen.Hello_PortType
 }
 
 // ShadowObserver hears of each shadow comparison: ShadowMatch,
@@ -66,6 +83,8 @@ type ShadowObserver interface {
 // The client's answer, error and latency are the primary's alone.
 type Shadow struct {
 	primary, secondary gen.Hello_PortType
+	split              *Split // with ShadowConfig.OtherSide: the primary
+	sides              OtherSide
 	slots              chan struct{} // one per secondary call in flight
 	logNames           bool
 	log                *slog.Logger
@@ -94,9 +113,14 @@ type ShadowSample struct {
 	FirstName string    `json:"first_name,omitempty"`
 }
 
-// NewShadow returns a Shadow of primary and secondary. It fails only when
-// its metrics cannot be registered.
+// NewShadow returns a Shadow of primary and secondary (with
+// cfg.OtherSide, of a Split and its other side). It fails when its metrics
+// cannot be registered, or cfg.OtherSide has no Split.
 func NewShadow(primary, secondary gen.Hello_PortType, cfg ShadowConfig) (*Shadow, error) {
+	split, _ := primary.(*Split)
+	if o := cfg.OtherSide; o != nil && (split == nil || secondary != nil || o.Current == nil || o.Next == nil) {
+		return nil, errors.New("shadow: the other side needs a Split as the primary, both its services, and no secondary")
+	}
 	s := &Shadow{
 		primary:   primary,
 		secondary: secondary,
@@ -118,6 +142,9 @@ func NewShadow(primary, secondary gen.Hello_PortType, cfg ShadowConfig) (*Shadow
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	if cfg.OtherSide != nil {
+		s.split, s.sides = split, *cfg.OtherSide
+	}
 	for _, r := range []string{ShadowMatch, ShadowMismatch, ShadowError} {
 		s.total.WithLabelValues(r) // present from the start, at 0
 		s.counts[r] = new(atomic.Uint64)
@@ -138,11 +165,23 @@ func (s *Shadow) SayHello(firstName *string) (*string, error) {
 }
 
 // SayHelloContext implements gen.Hello_PortType: it returns what the
-// primary returns. When the primary answered, the secondary is asked in
-// the background; when the primary failed, there is nothing to compare
-// and the secondary is not called.
+// primary returns. When the primary answered, the secondary (or the
+// split's other side) is asked in the background; when the primary
+// failed, there is nothing to compare and the secondary is not called.
 func (s *Shadow) SayHelloContext(ctx context.Context, firstName *string) (*string, error) {
-	greeting, err := s.primary.SayHelloContext(ctx, firstName)
+	var greeting *string
+	var err error
+	secondary := s.secondary
+	if s.split != nil {
+		var side string
+		greeting, side, err = s.split.serve(ctx, firstName)
+		secondary = s.sides.Next
+		if side == SideNext {
+			secondary = s.sides.Current
+		}
+	} else {
+		greeting, err = s.primary.SayHelloContext(ctx, firstName)
+	}
 	if err != nil || greeting == nil {
 		return greeting, err
 	}
@@ -150,7 +189,7 @@ func (s *Shadow) SayHelloContext(ctx context.Context, firstName *string) (*strin
 	case s.slots <- struct{}{}:
 		// The request's context ends with the request; its values (the
 		// request id) are still wanted.
-		go s.compare(context.WithoutCancel(ctx), *firstName, *greeting)
+		go s.compare(context.WithoutCancel(ctx), secondary, *firstName, *greeting)
 	default:
 		s.dropped.Inc()
 		s.drops.Add(1)
@@ -158,10 +197,10 @@ func (s *Shadow) SayHelloContext(ctx context.Context, firstName *string) (*strin
 	return greeting, nil
 }
 
-// compare asks the secondary and records how its answer compares.
-func (s *Shadow) compare(ctx context.Context, name, want string) {
+// compare asks secondary and records how its answer compares.
+func (s *Shadow) compare(ctx context.Context, secondary gen.Hello_PortType, name, want string) {
 	defer func() { <-s.slots }()
-	got, err := s.secondary.SayHelloContext(ctx, &name)
+	got, err := secondary.SayHelloContext(ctx, &name)
 	sample := ShadowSample{Time: time.Now().UTC(), RequestID: gateway.RequestIDFrom(ctx), Primary: s.redact(want, name)}
 	switch {
 	case err != nil:

@@ -17,8 +17,10 @@ import (
 
 	"github.com/hellogw/hellogw/gateway"
 	"github.com/hellogw/hellogw/gen"
+	"github.com/hellogw/hellogw/internal/gwtest"
 	"github.com/hellogw/hellogw/internal/syncbuf"
 	"github.com/hellogw/hellogw/migrate"
+	"github.com/hellogw/hellogw/wsdl"
 )
 
 // fakeService is a gen.Hello_PortType whose answer is a function.
@@ -153,7 +155,7 @@ func TestShadowMismatch(t *testing.T) {
 }
 
 func TestShadowError(t *testing.T) {
-	dead, err := migrate.NewJSONBackend(sayHelloOp(t), migrate.UpstreamConfig{URL: closedURL(t)})
+	dead, err := migrate.NewJSONBackend(sayHelloOp(t), migrate.UpstreamConfig{URL: gwtest.ClosedURL(t)})
 	require.NoError(t, err)
 	g, s, logs, reg := newShadowGateway(t, coreWith(t, gateway.DefaultTemplate), dead, migrate.ShadowConfig{})
 	w := do(g, "POST", "/SayHello/", "text/xml", strings.NewReader(envelope11("Ada")))
@@ -223,4 +225,54 @@ func TestShadowRequestID(t *testing.T) {
 	assert.Equal(t, "req-7", gateway.RequestIDFrom(sctx))
 	assert.NoError(t, sctx.Err(), "the shadow call outlives the request")
 	s.Wait()
+}
+
+// TestShadowOtherSide: the shadow of a split whose shadow is one of its
+// backends asks, for each call, the backend that did not answer, never the
+// one that did, as the real upstreams' request counts show. The client
+// gets the answering side's greeting without waiting for the other side.
+func TestShadowOtherSide(t *testing.T) {
+	current, next := newUpstream(t), newUpstream(t)
+	current.word.Store(new("current"))
+	split := migrate.NewSplit(current.backend, next.backend)
+	reg := prometheus.NewRegistry()
+	// The shadow's own clients of the two services (as main makes them).
+	binding, err := wsdl.Parse(wsdl.Document())
+	require.NoError(t, err)
+	op, err := binding.SoleOperation()
+	require.NoError(t, err)
+	var sides migrate.OtherSide
+	sides.Current, err = migrate.NewJSONBackend(op, migrate.UpstreamConfig{URL: current.url, Timeout: time.Second})
+	require.NoError(t, err)
+	sides.Next, err = migrate.NewJSONBackend(op, migrate.UpstreamConfig{URL: next.url, Timeout: time.Second})
+	require.NoError(t, err)
+	s, err := migrate.NewShadow(split, nil, migrate.ShadowConfig{OtherSide: &sides, Registerer: reg})
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		weight   int
+		greeting string
+		slow     *upstream // the side that does not answer, made slow
+	}{{100, "next x", current}, {0, "current x", next}} {
+		split.SetWeight(tc.weight)
+		tc.slow.delay.Store(int64(600 * time.Millisecond)) // within the backend's timeout of 1s
+		askedCurrent, askedNext := current.asked.Load(), next.asked.Load()
+		start := time.Now()
+		greeting, err := s.SayHelloContext(callerCtx(0, 0), new("x"))
+		took := time.Since(start)
+		require.NoError(t, err)
+		assert.Equal(t, tc.greeting, *greeting)
+		assert.Less(t, took, 300*time.Millisecond, "weight %d: the client waits for one side only", tc.weight)
+		s.Wait()
+		tc.slow.delay.Store(0)
+		assert.Equal(t, int64(1), current.asked.Load()-askedCurrent, "weight %d: the current backend, asked once", tc.weight)
+		assert.Equal(t, int64(1), next.asked.Load()-askedNext, "weight %d: the next backend, asked once", tc.weight)
+	}
+	// Each greeting compared with the other side's, not with itself.
+	assert.Equal(t, 2.0, shadowCount(reg, "mismatch"))
+	assert.Equal(t, 0.0, shadowCount(reg, "match"))
+
+	_, err = migrate.NewShadow(split, next.backend, migrate.ShadowConfig{OtherSide: &sides})
+	require.Error(t, err, "a secondary besides the other side")
+	_, err = migrate.NewShadow(next.backend, nil, migrate.ShadowConfig{OtherSide: &sides})
+	require.Error(t, err, "no split")
 }

@@ -67,12 +67,19 @@ func (s *Split) SayHello(firstName *string) (*string, error) {
 
 // SayHelloContext implements gen.Hello_PortType: the caller's side answers.
 func (s *Split) SayHelloContext(ctx context.Context, firstName *string) (*string, error) {
+	greeting, _, err := s.serve(ctx, firstName)
+	return greeting, err
+}
+
+// serve is SayHelloContext, and says which side answered.
+func (s *Split) serve(ctx context.Context, firstName *string) (*string, string, error) {
 	side, b := SideCurrent, s.current
 	if s.Side(ctx) == SideNext {
 		side, b = SideNext, s.next
 	}
 	if len(s.observers) == 0 {
-		return b.SayHelloContext(ctx, firstName)
+		greeting, err := b.SayHelloContext(ctx, firstName)
+		return greeting, side, err
 	}
 	start := time.Now()
 	greeting, err := b.SayHelloContext(ctx, firstName)
@@ -80,7 +87,7 @@ func (s *Split) SayHelloContext(ctx context.Context, firstName *string) (*string
 	for _, o := range s.observers {
 		o.ObserveCall(ctx, side, elapsed, err)
 	}
-	return greeting, err
+	return greeting, side, err
 }
 
 // bucket hashes the caller of ctx: "c:" and the client id when the caller
@@ -109,10 +116,10 @@ func bucket(ctx context.Context) uint64 {
 
 // Failed reports whether err, returned by a backend, counts against it:
 // the backend failed (gateway.KindBadGateway, KindTimeout, KindUnavailable,
-// KindInternal, or an error of no Kind), as opposed to a caller's mistake
-// or no error at all.
+// KindInternal, or an error of no Kind), as opposed to a caller's mistake,
+// a caller that hung up (context.Canceled), or no error at all.
 func Failed(err error) bool {
-	if err == nil {
+	if err == nil || errors.Is(err, context.Canceled) {
 		return false
 	}
 	var e *gateway.Error

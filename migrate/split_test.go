@@ -118,6 +118,8 @@ func TestFailed(t *testing.T) {
 		{&gateway.Error{Kind: gateway.KindInternal}, true},
 		{fmt.Errorf("wrapped: %w", &gateway.Error{Kind: gateway.KindTimeout}), true},
 		{context.DeadlineExceeded, true},
+		{context.Canceled, false}, // the caller hung up
+		{fmt.Errorf("wrapped: %w", context.Canceled), false},
 	} {
 		assert.Equal(t, tc.want, migrate.Failed(tc.err), "%v", tc.err)
 	}

@@ -157,9 +157,14 @@ func (h *Handler) HandleAttrs(ctx context.Context, t time.Time, level slog.Level
 // handle writes a flat record; done is false, and nothing written, when
 // the record is not flat.
 func (h *Handler) handle(t time.Time, level slog.Level, msg string, attrs []slog.Attr) (done bool, err error) {
-	for _, a := range attrs {
-		if !fastKind(a.Value.Kind()) {
-			return false, nil
+	if h.rep != nil {
+		// ReplaceAttr must not be called for a record slog's handler then
+		// writes (it would be called twice). Without one, format finds a
+		// kind it cannot write itself (appendValue), in the same pass.
+		for _, a := range attrs {
+			if !fastKind(a.Value.Kind()) {
+				return false, nil
+			}
 		}
 	}
 	bp := bufPool.Get().(*[]byte)
@@ -269,7 +274,7 @@ func (h *Handler) format(b []byte, t time.Time, level slog.Level, msg string, at
 			}
 		}
 	case h.rep == nil:
-		// handle let only the fast kinds through: no LogValuer, no Any.
+		// appendPair (appendValue) refuses a LogValuer, an Any, a Group.
 		for _, a := range attrs {
 			if b, ok = h.appendPair(b, sep, a.Key, a.Value, a.Value.Kind()); !ok {
 				return b, false

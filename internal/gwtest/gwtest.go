@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -103,4 +104,15 @@ func JSONAPI(tb testing.TB, answer func(firstName string) (greeting string, stat
 	}))
 	tb.Cleanup(srv.Close)
 	return srv.URL
+}
+
+// ClosedURL is the URL of a port that nothing listens on: an upstream
+// that is down.
+func ClosedURL(tb testing.TB) string {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(tb, err)
+	u := "http://" + ln.Addr().String()
+	require.NoError(tb, ln.Close())
+	return u
 }
