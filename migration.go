@@ -48,7 +48,7 @@ func (m *Main) newMigration(ctx context.Context, cfg *config.Migration, backend 
 	attrs := []any{"node", node, "weight", st.Weight, "state", st.Status,
 		"current", sideName(backend.Kind, backend.URL), "next", sideName(cfg.To.Kind, cfg.To.URL)}
 	if st.RampStep != migrate.NoStep {
-		attrs = append(attrs, "ramp_step", st.RampStep, "ramp_steps", cfg.Ramp.Steps)
+		attrs = append(attrs, "ramp_step", st.RampStep, "ramp_steps", st.RampSteps)
 	}
 	m.Logger.Info("migration", attrs...)
 	return &migration{ctrl: ctrl, rec: rec, poll: cfg.Poll}, nil

@@ -376,6 +376,10 @@ func (c *Controller) apply(st State) {
 		// back) counts no more, on this node as on every other.
 		c.win.reset()
 	}
+	if st.RampStep >= 0 && !slices.Equal(st.RampSteps, c.state.RampSteps) && !slices.Equal(st.RampSteps, c.cfg.RampSteps) {
+		c.log.Error(fmt.Sprintf("migration: the running ramp's steps are %v, as stored when it started; this node's migration.ramp.steps are %v. It follows the stored steps; `hellogw migrate set` ends the ramp, `hellogw migrate ramp` starts one with the configured steps",
+			st.RampSteps, c.cfg.RampSteps), "ramp_steps", st.RampSteps, "config_ramp_steps", c.cfg.RampSteps)
+	}
 	c.state = st
 	if p := c.pending; p != nil && (st.Status == RolledBack || !st.StartedAt.Equal(p.judged.StartedAt)) {
 		c.pending = nil // recorded, by this node or another, or (re)started since
@@ -394,53 +398,6 @@ func (c *Controller) setSplit() {
 	c.weight.Set(float64(w))
 }
 
-// rampDue reports whether st's ramp may advance at now.
-func (c *Controller) rampDue(st State, now time.Time) bool {
-	return st.Status == Running && st.RampStep >= 0 && st.RampStep < len(c.cfg.RampSteps)-1 &&
-		!st.NextStepAt.IsZero() && !now.Before(st.NextStepAt)
-}
-
-// advance moves a running ramp whose pause has passed to its next step,
-// on evidence: this node's window holds at least MinCalls calls of the
-// next backend since the step began, and calls for no rollback. A node
-// that saw too few calls (a quiet one, one just restarted) never
-// advances the ramp; another node may, or an operator sets the weight.
-func (c *Controller) advance(ctx context.Context) {
-	now := time.Now()
-	judged := c.State()
-	if !c.rampDue(judged, now) || c.pendingRollback() {
-		return
-	}
-	if why, _ := c.verdict(c.win.sum(now)); why != "" {
-		return // check rolls back
-	}
-	// The step began a pause before it may end (Ramp, Resume and advance
-	// set NextStepAt so).
-	w := c.win.sumSince(now, judged.NextStepAt.Add(-c.cfg.RampPause))
-	if w.Calls < int64(c.cfg.MinCalls) {
-		return
-	}
-	_, err := c.change(ctx, func(st State) (State, *Event, error) {
-		now := time.Now()
-		if !c.rampDue(st, now) || st.RampStep != judged.RampStep || !st.StartedAt.Equal(judged.StartedAt) {
-			return st, nil, nil // another node advanced it, or someone paused or restarted it
-		}
-		next := st
-		next.RampStep++
-		next.Weight = c.cfg.RampSteps[next.RampStep]
-		next.NextStepAt = time.Time{}
-		if next.RampStep < len(c.cfg.RampSteps)-1 {
-			next.NextStepAt = now.Add(c.cfg.RampPause)
-		}
-		next.Reason = fmt.Sprintf("ramp_step %d of steps %v after %v; the window of %s since the step began: %d calls, %d errors, %d comparisons, %d mismatches",
-			next.RampStep, c.cfg.RampSteps, c.cfg.RampPause, c.cfg.Node, w.Calls, w.Errors, w.Comparisons, w.Mismatches)
-		return next, &Event{Actor: ActorRamp, Action: ActionStep, From: st.Weight, To: next.Weight, Reason: next.Reason}, nil
-	})
-	if err != nil {
-		c.log.ErrorContext(ctx, "migration: advancing the ramp", "err", err)
-	}
-}
-
 // SetWeight sets the weight; it ends a ramp, and a pause or rollback:
 // the migration runs at that weight.
 func (c *Controller) SetWeight(ctx context.Context, weight int, reason string) (State, error) {
@@ -449,7 +406,7 @@ func (c *Controller) SetWeight(ctx context.Context, weight int, reason string) (
 	}
 	return c.change(ctx, func(st State) (State, *Event, error) {
 		next := st
-		next.Weight, next.Status, next.RampStep, next.NextStepAt, next.Reason = weight, Running, NoStep, time.Time{}, reason
+		next.Weight, next.Status, next.RampStep, next.RampSteps, next.NextStepAt, next.Reason = weight, Running, NoStep, nil, time.Time{}, reason
 		next.ResumeWeight, next.StartedAt = 0, time.Now()
 		return next, &Event{Actor: ActorAPI, Action: ActionSet, From: st.Weight, To: weight, Reason: reason}, nil
 	})
@@ -491,36 +448,10 @@ func (c *Controller) Resume(ctx context.Context, weight *int, reason string) (St
 		}
 		switch {
 		case weight != nil:
-			next.Weight, next.RampStep, next.NextStepAt = *weight, NoStep, time.Time{}
-		case st.RampStep >= 0 && st.RampStep < len(c.cfg.RampSteps)-1:
+			next.Weight, next.RampStep, next.RampSteps, next.NextStepAt = *weight, NoStep, nil, time.Time{}
+		case st.RampStep >= 0 && st.RampStep < len(st.RampSteps)-1:
 			next.NextStepAt = time.Now().Add(c.cfg.RampPause)
 		}
 		return next, &Event{Actor: ActorAPI, Action: ActionResume, From: st.Weight, To: next.Weight, Reason: reason}, nil
-	})
-}
-
-// Ramp starts the ramp, running, at its first step above the weight (from
-// 0, the first step): a ramp never moves callers back. Each step lasts at
-// least the ramp's pause, and the next comes only on evidence (advance).
-// Without steps it is ErrNoRamp; with none above the weight, ErrNoStepAbove.
-func (c *Controller) Ramp(ctx context.Context, reason string) (State, error) {
-	steps := c.cfg.RampSteps
-	if len(steps) == 0 {
-		return State{}, ErrNoRamp
-	}
-	return c.change(ctx, func(st State) (State, *Event, error) {
-		i := slices.IndexFunc(steps, func(w int) bool { return w > st.Weight })
-		if i < 0 {
-			return st, nil, fmt.Errorf("%w: the weight is %d %%, the steps are %v; `hellogw migrate set` (PUT %s) sets any weight",
-				ErrNoStepAbove, st.Weight, steps, PathWeight)
-		}
-		next := st
-		next.Weight, next.Status, next.RampStep, next.NextStepAt, next.Reason = steps[i], Running, i, time.Time{}, reason
-		next.ResumeWeight, next.StartedAt = 0, time.Now()
-		if i < len(steps)-1 {
-			next.NextStepAt = next.StartedAt.Add(c.cfg.RampPause)
-		}
-		return next, &Event{Actor: ActorAPI, Action: ActionRamp, From: st.Weight, To: steps[i],
-			Reason: fmt.Sprintf("%s (ramp_step %d of steps %v, %v each)", reason, i, steps, c.cfg.RampPause)}, nil
 	})
 }

@@ -576,6 +576,74 @@ func TestControllerRamp(t *testing.T) {
 	})
 }
 
+// TestControllerRampStepsStored: a ramp follows the steps it started with,
+// which the store keeps: a node configured with other steps, or none,
+// advances it to the stored next step (not to its own steps[i], nor
+// freezing it), and says so in its log.
+func TestControllerRampStepsStored(t *testing.T) {
+	open := postgresSchema(t)
+	up := newUpstream(t)
+	const pause = 500 * time.Millisecond
+	cfg := migrate.ControllerConfig{Window: 3 * time.Second, MinCalls: 5, MaxErrorRate: 0.2, RampPause: pause, Poll: 100 * time.Millisecond}
+	// Node a starts the ramp and stops, as if its config had changed.
+	a := startNode(t, open, up.backend, withNode(migrate.ControllerConfig{RampSteps: []int{10, 50}, RampPause: pause}, "a"))
+	a.stop()
+
+	for _, steps := range [][]int{nil, {20, 30, 40}} {
+		t.Run(fmt.Sprint(steps), func(t *testing.T) {
+			_, err := a.ctrl.SetWeight(t.Context(), 0, "from 0")
+			require.NoError(t, err)
+			st, err := a.ctrl.Ramp(t.Context(), "go")
+			require.NoError(t, err)
+			assert.Equal(t, []int{10, 50}, st.RampSteps)
+			var logs syncbuf.Buffer
+			c := cfg
+			c.RampSteps, c.Logger = steps, slog.New(slog.NewTextHandler(&logs, nil))
+			b := startNode(t, open, up.backend, withNode(c, "b"))
+			assert.Equal(t, 10, b.split.Weight())
+			eventually(t, 2*time.Second, func() bool { return strings.Contains(logs.String(), "the running ramp's steps are [10 50]") }, "logs: %s", &logs)
+			traffic(t, b.split)
+			eventually(t, 5*time.Second, func() bool { return b.split.Weight() == 50 }, "weight %d", b.split.Weight())
+			st = b.ctrl.State()
+			assert.Equal(t, 1, st.RampStep)
+			assert.Equal(t, []int{10, 50}, st.RampSteps)
+		})
+	}
+}
+
+// TestControllerRampStepRace: two nodes whose windows both justify the
+// next step advance it once: one event, one step, not two.
+func TestControllerRampStepRace(t *testing.T) {
+	open := postgresSchema(t)
+	up := newUpstream(t)
+	const pause = 500 * time.Millisecond
+	cfg := migrate.ControllerConfig{Window: 3 * time.Second, MinCalls: 5, MaxErrorRate: 0.2,
+		RampSteps: []int{10, 50, 100}, RampPause: pause, Poll: 20 * time.Millisecond}
+	a := startNode(t, open, up.backend, withNode(cfg, "a"))
+	b := startNode(t, open, up.backend, withNode(cfg, "b"))
+	_, err := a.ctrl.Ramp(t.Context(), "go")
+	require.NoError(t, err)
+	eventually(t, 2*time.Second, func() bool { return b.split.Weight() == 10 }, "b at the first step")
+	// Both windows fill before the pause ends: both nodes find the step
+	// due at the same poll.
+	stopA, stopB := traffic(t, a.split), traffic(t, b.split)
+	eventually(t, 5*time.Second, func() bool { return a.split.Weight() == 50 && b.split.Weight() == 50 }, "a %d, b %d", a.split.Weight(), b.split.Weight())
+	stopA()
+	stopB()
+	time.Sleep(100 * time.Millisecond)
+	events, err := a.ctrl.History(t.Context(), time.Time{}, 10)
+	require.NoError(t, err)
+	var steps []string
+	for _, ev := range events {
+		if ev.Action == migrate.ActionStep {
+			steps = append(steps, fmt.Sprintf("%s %d->%d", ev.Node, ev.From, ev.To))
+		}
+	}
+	require.Len(t, steps, 1, "one step: %v", steps)
+	assert.Regexp(t, `^[ab] 10->50$`, steps[0])
+	assert.Equal(t, 1, a.ctrl.State().RampStep)
+}
+
 // TestControllerRequests: what each request does in each state, and what
 // it refuses.
 func TestControllerRequests(t *testing.T) {
@@ -654,10 +722,15 @@ func TestControllerResumeForgetsWindow(t *testing.T) {
 		eventually(t, 2*time.Second, func() bool { return n.ctrl.State().Status == migrate.RolledBack }, "node %d: %+v", i, n.ctrl.State())
 	}
 	// Rolled back, the shadow still compares (the current side's greetings
-	// now), and still finds mismatches.
+	// now), and still finds mismatches. Node b's window may also hold
+	// comparisons of its first calls that landed after it recorded the
+	// rollback (the split went to 0 at the fifth mismatch, the record
+	// follows; the shadow compares after the caller has its answer).
 	for i, n := range nodes {
 		calls(i)
-		assert.Equal(t, migrate.Counts{Comparisons: 12, Mismatches: 12}, n.ctrl.Window(), "node %d", i)
+		w := n.ctrl.Window()
+		assert.GreaterOrEqual(t, w.Mismatches, int64(12), "node %d: %+v", i, w)
+		assert.LessOrEqual(t, w.Comparisons, int64(12*i+12), "node %d: %+v", i, w)
 	}
 
 	up.word.Store(new("current")) // fixed: it agrees with the current backend

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hellogw/hellogw/internal/sqldb"
@@ -53,8 +55,11 @@ type State struct {
 	Weight int `json:"weight"`
 	// Status is Running, Paused or RolledBack.
 	Status string `json:"state"`
-	// RampStep indexes the ramp's steps; NoStep when no ramp runs.
+	// RampStep indexes RampSteps; NoStep when no ramp runs.
 	RampStep int `json:"ramp_step"`
+	// RampSteps are the weights of the running ramp, as the node that
+	// started it was configured; none without a ramp.
+	RampSteps []int `json:"ramp_steps,omitempty"`
 	// NextStepAt is when a running ramp may advance; zero without one.
 	NextStepAt time.Time `json:"next_step_at,omitzero"`
 	// ResumeWeight is the weight a resume without one restores: the
@@ -118,7 +123,7 @@ func OpenStore(ctx context.Context, db *sqldb.DB) (*Store, error) {
 	return &Store{db: db, Now: time.Now}, nil
 }
 
-const stateColumns = `weight, state, ramp_step, next_step_at, resume_weight, version, updated_at, reason, started_at`
+const stateColumns = `weight, state, ramp_step, next_step_at, resume_weight, version, updated_at, reason, started_at, ramp_steps`
 
 // queryer is what State and Events read with: the DB, or a transaction.
 type queryer interface {
@@ -132,12 +137,23 @@ func (s *Store) State(ctx context.Context) (State, error) { return s.state(ctx, 
 func (s *Store) state(ctx context.Context, q queryer) (State, error) {
 	var st State
 	var next, updated, started int64
+	var steps string
 	err := q.QueryRowContext(ctx, `SELECT `+stateColumns+` FROM migration_state WHERE id = 1`).
-		Scan(&st.Weight, &st.Status, &st.RampStep, &next, &st.ResumeWeight, &st.Version, &updated, &st.Reason, &started)
+		Scan(&st.Weight, &st.Status, &st.RampStep, &next, &st.ResumeWeight, &st.Version, &updated, &st.Reason, &started, &steps)
 	if errors.Is(err, sql.ErrNoRows) {
 		return State{}, ErrNoState
 	} else if err != nil {
 		return State{}, s.formatError(err)
+	}
+	for w := range strings.SplitSeq(steps, ",") {
+		if w == "" {
+			continue
+		}
+		n, err := strconv.Atoi(w)
+		if err != nil {
+			return State{}, fmt.Errorf("migrate store: ramp_steps %q: %w", steps, err)
+		}
+		st.RampSteps = append(st.RampSteps, n)
 	}
 	st.NextStepAt, st.UpdatedAt, st.StartedAt = sqldb.Time(next), sqldb.Time(updated), sqldb.Time(started)
 	return st, nil
@@ -150,9 +166,9 @@ func (s *Store) Init(ctx context.Context, st State, ev Event) (State, error) {
 	now := s.Now()
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		n, err := sqldb.Affected(tx.ExecContext(ctx, `
-			INSERT INTO migration_state (id, `+stateColumns+`) VALUES (1, $1, $2, $3, $4, $5, 1, $6, $7, $8)
+			INSERT INTO migration_state (id, `+stateColumns+`) VALUES (1, $1, $2, $3, $4, $5, 1, $6, $7, $8, $9)
 			ON CONFLICT (id) DO NOTHING`,
-			st.Weight, st.Status, st.RampStep, sqldb.Nanos(st.NextStepAt), st.ResumeWeight, now.UnixNano(), st.Reason, sqldb.Nanos(st.StartedAt)))
+			st.Weight, st.Status, st.RampStep, sqldb.Nanos(st.NextStepAt), st.ResumeWeight, now.UnixNano(), st.Reason, sqldb.Nanos(st.StartedAt), stepsText(st.RampSteps)))
 		if err != nil || n == 0 {
 			return err
 		}
@@ -177,9 +193,10 @@ func (s *Store) Change(ctx context.Context, version int64, st State, ev Event) (
 		// finds a newer version.
 		n, err := sqldb.Affected(tx.ExecContext(ctx, `
 			UPDATE migration_state SET weight = $1, state = $2, ramp_step = $3, next_step_at = $4,
-				resume_weight = $5, version = version + 1, updated_at = $6, reason = $7, started_at = $8
-			WHERE id = 1 AND version = $9`,
-			st.Weight, st.Status, st.RampStep, sqldb.Nanos(st.NextStepAt), st.ResumeWeight, now.UnixNano(), st.Reason, sqldb.Nanos(st.StartedAt), version))
+				resume_weight = $5, version = version + 1, updated_at = $6, reason = $7, started_at = $8, ramp_steps = $9
+			WHERE id = 1 AND version = $10`,
+			st.Weight, st.Status, st.RampStep, sqldb.Nanos(st.NextStepAt), st.ResumeWeight, now.UnixNano(), st.Reason, sqldb.Nanos(st.StartedAt),
+			stepsText(st.RampSteps), version))
 		if err != nil {
 			return err
 		}
@@ -193,6 +210,18 @@ func (s *Store) Change(ctx context.Context, version int64, st State, ev Event) (
 	}
 	st.Version, st.UpdatedAt = version+1, sqldb.Time(now.UnixNano())
 	return st, nil
+}
+
+// stepsText is the ramp_steps column of steps: "10,25,50".
+func stepsText(steps []int) string {
+	var b strings.Builder
+	for i, w := range steps {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.Itoa(w))
+	}
+	return b.String()
 }
 
 func insertEvent(ctx context.Context, tx *sql.Tx, at time.Time, ev Event) error {
