@@ -304,22 +304,6 @@ func (c *Controller) ObserveShadow(result string) {
 	}
 }
 
-// verdict returns why counts call for a rollback, and the metric's reason,
-// or "" when they do not.
-func (c *Controller) verdict(w Counts) (why, reason string) {
-	if limit := c.cfg.MaxErrorRate; limit > 0 && w.Calls >= int64(c.cfg.MinCalls) {
-		if rate := float64(w.Errors) / float64(w.Calls); rate > limit {
-			return fmt.Sprintf("error rate %.2f > %.2f over %v (%d of %d calls)", rate, limit, c.cfg.Window, w.Errors, w.Calls), ReasonErrorRate
-		}
-	}
-	if limit := c.cfg.MaxMismatchRate; limit > 0 && w.Comparisons >= int64(c.cfg.MinCalls) {
-		if rate := float64(w.Mismatches) / float64(w.Comparisons); rate > limit {
-			return fmt.Sprintf("mismatch rate %.2f > %.2f over %v (%d of %d comparisons)", rate, limit, c.cfg.Window, w.Mismatches, w.Comparisons), ReasonMismatchRate
-		}
-	}
-	return "", ""
-}
-
 // change applies decide to the stored state and stores what it returns,
 // with its event, by compare-and-set: when another node changed the state
 // meanwhile, decide runs again on the newer state. A nil event means no

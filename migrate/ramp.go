@@ -21,11 +21,11 @@ func (c *Controller) rampDue(st State, now time.Time) bool {
 func (c *Controller) advance(ctx context.Context) {
 	now := time.Now()
 	judged := c.State()
-	if !c.rampDue(judged, now) || c.pendingRollback() {
+	if !c.rampDue(judged, now) || c.rollbackPending() {
 		return
 	}
 	if why, _ := c.verdict(c.win.sum(now)); why != "" {
-		return // check rolls back
+		return // trip rolls back
 	}
 	// The step began a pause before it may end (Ramp, Resume and advance
 	// set NextStepAt so).

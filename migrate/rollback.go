@@ -2,6 +2,7 @@ package migrate
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -10,6 +11,22 @@ import (
 type pendingRollback struct {
 	why, reason string
 	judged      State
+}
+
+// verdict returns why counts call for a rollback, and the metric's reason,
+// or "" when they do not.
+func (c *Controller) verdict(w Counts) (why, reason string) {
+	if limit := c.cfg.MaxErrorRate; limit > 0 && w.Calls >= int64(c.cfg.MinCalls) {
+		if rate := float64(w.Errors) / float64(w.Calls); rate > limit {
+			return fmt.Sprintf("error rate %.2f > %.2f over %v (%d of %d calls)", rate, limit, c.cfg.Window, w.Errors, w.Calls), ReasonErrorRate
+		}
+	}
+	if limit := c.cfg.MaxMismatchRate; limit > 0 && w.Comparisons >= int64(c.cfg.MinCalls) {
+		if rate := float64(w.Mismatches) / float64(w.Comparisons); rate > limit {
+			return fmt.Sprintf("mismatch rate %.2f > %.2f over %v (%d of %d comparisons)", rate, limit, c.cfg.Window, w.Mismatches, w.Comparisons), ReasonMismatchRate
+		}
+	}
+	return "", ""
 }
 
 // trip holds the split at 0 at once when the window calls for a rollback
@@ -37,8 +54,8 @@ func (c *Controller) trip() {
 	}
 }
 
-// pendingRollback reports whether a rollback waits to be recorded.
-func (c *Controller) pendingRollback() bool {
+// rollbackPending reports whether a rollback waits to be recorded.
+func (c *Controller) rollbackPending() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.pending != nil
