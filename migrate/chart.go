@@ -141,22 +141,32 @@ func niceStep(v float64) float64 {
 	return 10 * p
 }
 
-// tickSteps are the spacings of time ticks, shortest first.
-var tickSteps = []time.Duration{
-	time.Minute, 5 * time.Minute, 10 * time.Minute, 15 * time.Minute, 30 * time.Minute, time.Hour,
-	2 * time.Hour, 3 * time.Hour, 6 * time.Hour, 12 * time.Hour, 24 * time.Hour, 48 * time.Hour,
+// roundSteps are the round lengths of time up to a day, shortest first.
+var roundSteps = []time.Duration{
+	time.Minute, 2 * time.Minute, 5 * time.Minute, 10 * time.Minute, 15 * time.Minute, 30 * time.Minute,
+	time.Hour, 2 * time.Hour, 3 * time.Hour, 6 * time.Hour, 12 * time.Hour, 24 * time.Hour,
 }
 
-// timeTicks labels since to until with at most 6 round times.
-func timeTicks(since, until time.Time, x func(time.Time) float64) []tick {
-	span := until.Sub(since)
-	step := tickSteps[len(tickSteps)-1]
-	for _, s := range tickSteps {
-		if span <= 6*s {
-			step = s
-			break
+// roundUp rounds d up to a round length of time: one of roundSteps, or
+// beyond a day 1, 2 or 5 times a power of ten days.
+func roundUp(d time.Duration) time.Duration {
+	for _, s := range roundSteps {
+		if d <= s {
+			return s
 		}
 	}
+	return time.Duration(niceStep(math.Ceil(float64(d)/float64(24*time.Hour)))) * 24 * time.Hour
+}
+
+// maxTimeTicks bounds the labels of a time axis: "Dec 17" at every sixth
+// of the axis leaves room between them, scaled down to a phone's width.
+const maxTimeTicks = 6
+
+// timeTicks labels since to until with at most maxTimeTicks (+1) round
+// times, a step of ceil(span / maxTimeTicks) rounded up.
+func timeTicks(since, until time.Time, x func(time.Time) float64) []tick {
+	span := until.Sub(since)
+	step := roundUp((span + maxTimeTicks - 1) / maxTimeTicks)
 	layout := "15:04"
 	if span > 24*time.Hour { // whole days: "Dec 7" is as long as a phone allows
 		layout, step = "Jan 2", max(step, 24*time.Hour)

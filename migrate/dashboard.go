@@ -57,10 +57,12 @@ type dashboard struct {
 	Totals  []wireTotal
 	Agree   ShadowPoint // the range's shadow results, summed
 	// Callers are the first maxTableRows of the report's clients, and
-	// MoreCallers how many the page leaves to the JSON report.
+	// MoreCallers how many more callers the range has: those the JSON
+	// report lists past them, and those it leaves out.
 	Callers     []ClientRow
-	MoreCallers int
+	MoreCallers int64
 	ReportQuery string // "?since=…" of the request, or ""
+	ClientLimit int    // the callers the JSON report lists at most
 }
 
 // maxTableRows bounds the callers the page lists: a crowd of unauthenticated
@@ -185,7 +187,7 @@ func (rp *Reporter) serveDashboard(c *gin.Context) {
 
 // newDashboard computes the page of r; since is the request's ?since=.
 func newDashboard(r *Report, since string) *dashboard {
-	d := &dashboard{Report: r, CSS: template.CSS(dashboardCSS)}
+	d := &dashboard{Report: r, CSS: template.CSS(dashboardCSS), ClientLimit: clientLimit}
 	if since != "" {
 		d.ReportQuery = "?since=" + url.QueryEscape(since)
 	}
@@ -206,7 +208,7 @@ func newDashboard(r *Report, since string) *dashboard {
 	}
 	d.Wires = slices.SortedFunc(maps.Keys(seen), func(a, b string) int { return cmp.Or(cmp.Compare(wireRank(a), wireRank(b)), cmp.Compare(a, b)) })
 	d.Callers = r.Clients[:min(len(r.Clients), maxTableRows)]
-	d.MoreCallers = len(r.Clients) - len(d.Callers)
+	d.MoreCallers = int64(len(r.Clients)-len(d.Callers)) + r.ClientsOmitted
 	d.Weight = weightChart(r)
 	d.Traffic, d.Totals = trafficChart(r, d.Wires)
 	d.Shadow, d.Agree = shadowChart(r)
@@ -393,6 +395,10 @@ func stepWords(s time.Duration) string {
 		return "minute"
 	case s == time.Hour:
 		return "hour"
+	case s == 24*time.Hour:
+		return "day"
+	case s%(24*time.Hour) == 0:
+		return fmt.Sprintf("%d days", s/(24*time.Hour))
 	case s%time.Hour == 0:
 		return fmt.Sprintf("%d hours", s/time.Hour)
 	default:

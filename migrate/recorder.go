@@ -3,6 +3,8 @@ package migrate
 import (
 	"context"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -36,6 +38,13 @@ type RecorderConfig struct {
 	// unauthenticated addresses cannot swell the store. Zero means
 	// DefaultMaxCallers.
 	MaxCallers int
+	// MaxDistinctCallers bounds the callers (client and authentication
+	// method) a node keeps apart over the retention: a caller new to the
+	// node once it knows that many is counted under OtherCallers, so that
+	// addresses that change every minute cannot fill the store minute
+	// after minute. A caller is forgotten at the hourly sweep once its last
+	// call is past the retention. Zero means DefaultMaxDistinctCallers.
+	MaxDistinctCallers int
 }
 
 // Recorder counts, per minute, the calls a split sees, by caller (client
@@ -51,11 +60,20 @@ type Recorder struct {
 	db        *sqldb.DB
 	log       *slog.Logger
 	maxRows   int
+	maxKnown  int
 
 	flushMu sync.Mutex // one flush at a time
 	mu      sync.Mutex
 	minutes map[int64]*minute // by the minute's start, Unix nanoseconds
+	// known are the callers this node keeps apart, with the minute of
+	// their last call (Unix nanoseconds); at most maxKnown.
+	known map[callerKey]int64
+	// dropped counts the minutes dropped unflushed since the start.
+	dropped int64
 }
+
+// callerKey is a caller as the report lists it.
+type callerKey struct{ client, method string }
 
 var (
 	_ CallObserver   = (*Recorder)(nil)
@@ -94,6 +112,16 @@ const OtherCallers = "other"
 // DefaultMaxCallers is RecorderConfig.MaxCallers when zero.
 const DefaultMaxCallers = 1000
 
+// DefaultMaxDistinctCallers is RecorderConfig.MaxDistinctCallers when
+// zero: some 1 MB of memory a node, and as many callers in its rows.
+const DefaultMaxDistinctCallers = 10_000
+
+// maxUnflushedMinutes bounds the minutes a node holds while its flushes
+// fail (the store unreachable): past it the oldest minute is dropped,
+// logged and counted, so that memory stays under some 60 × 1,000 rows
+// however long the outage.
+const maxUnflushedMinutes = 60
+
 // NewRecorder returns a Recorder that flushes to db, whose schema is
 // migrated (OpenStore).
 func NewRecorder(db *sqldb.DB, cfg RecorderConfig) *Recorder {
@@ -104,10 +132,15 @@ func NewRecorder(db *sqldb.DB, cfg RecorderConfig) *Recorder {
 		now:       cfg.Now,
 		log:       cfg.Logger,
 		maxRows:   cfg.MaxCallers,
+		maxKnown:  cfg.MaxDistinctCallers,
 		minutes:   map[int64]*minute{},
+		known:     map[callerKey]int64{},
 	}
 	if r.maxRows <= 0 {
 		r.maxRows = DefaultMaxCallers
+	}
+	if r.maxKnown <= 0 {
+		r.maxKnown = DefaultMaxDistinctCallers
 	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
@@ -129,10 +162,47 @@ func (r *Recorder) at(now time.Time) *minute {
 	k := minuteOf(now)
 	m := r.minutes[k]
 	if m == nil {
+		if len(r.minutes) >= maxUnflushedMinutes {
+			r.dropOldest()
+		}
 		m = &minute{traffic: map[trafficKey]*row[traffic]{}, latency: map[string]*row[histogram]{}}
 		r.minutes[k] = m
 	}
 	return m
+}
+
+// dropOldest forgets the oldest minute held, whose counts no flush could
+// write, and logs it; r.mu is held.
+func (r *Recorder) dropOldest() {
+	oldest := slices.Min(slices.Collect(maps.Keys(r.minutes)))
+	var calls int64
+	for _, t := range r.minutes[oldest].traffic {
+		calls += t.v.calls
+	}
+	delete(r.minutes, oldest)
+	r.dropped++
+	r.log.Warn("migration report: the store has been unreachable too long, a minute of counts is dropped unflushed",
+		"node", r.node, "minute", time.Unix(0, oldest).UTC(), "calls", calls, "dropped_minutes", r.dropped,
+		"held_minutes", maxUnflushedMinutes)
+}
+
+// admit returns the client a caller's calls are counted under: its own
+// when the node already keeps it apart or has room for it, else
+// OtherCallers; r.mu is held.
+func (r *Recorder) admit(k callerKey, now int64) string {
+	if _, ok := r.known[k]; !ok && len(r.known) >= r.maxKnown {
+		return OtherCallers
+	}
+	r.known[k] = now
+	return k.client
+}
+
+// forget drops the callers whose last call is before before, as the
+// sweep drops their rows.
+func (r *Recorder) forget(before int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	maps.DeleteFunc(r.known, func(_ callerKey, last int64) bool { return last < before })
 }
 
 // callerOf returns the client, authentication method and wire format of
@@ -163,10 +233,13 @@ func (r *Recorder) ObserveCall(ctx context.Context, side string, elapsed time.Du
 	k := trafficKey{client, method, wire, side}
 	t := m.traffic[k]
 	if t == nil {
+		// A caller's first call of the minute: is it one the node keeps
+		// apart, and is there a row left for it in this minute?
+		k.client = r.admit(callerKey{client, method}, now.UnixNano())
 		if len(m.traffic) >= r.maxRows {
 			k.client = OtherCallers
-			t = m.traffic[k]
 		}
+		t = m.traffic[k]
 		if t == nil {
 			t = &row[traffic]{}
 			m.traffic[k] = t

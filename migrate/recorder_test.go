@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -65,8 +67,9 @@ func TestRecorder(t *testing.T) {
 				{Minute: t0, Wire: migrate.WireUnknown, Calls: 1, Errors: 1},
 			}, traffic)
 
-			clients, err := rec.Clients(ctx, t0)
+			clients, omitted, err := rec.Clients(ctx, t0, 1000)
 			require.NoError(t, err)
+			assert.Zero(t, omitted)
 			require.Len(t, clients, 3)
 			// The SOAP caller first, with its last SOAP call.
 			assert.Equal(t, migrate.ClientRow{Client: "legacy-app", Method: gateway.MethodWSSE,
@@ -129,7 +132,7 @@ func TestRecorder(t *testing.T) {
 			traffic, err := b.Traffic(ctx, t0, time.Minute)
 			require.NoError(t, err)
 			assert.Equal(t, []migrate.TrafficPoint{{Minute: t0, Wire: "json", Calls: 4, Errors: 1}}, traffic)
-			clients, err := a.Clients(ctx, t0)
+			clients, _, err := a.Clients(ctx, t0, 1000)
 			require.NoError(t, err)
 			require.Len(t, clients, 1)
 			assert.Equal(t, map[string]int64{"json": 4}, clients[0].Wires)
@@ -175,13 +178,93 @@ func TestRecorder(t *testing.T) {
 			clk.Add(time.Minute) // a new minute, a new allowance
 			rec.ObserveCall(callCtx("json", "", "", "192.0.2.4"), migrate.SideCurrent, time.Millisecond, nil)
 			require.NoError(t, rec.Flush(ctx))
-			clients, err := rec.Clients(ctx, t0)
+			clients, _, err := rec.Clients(ctx, t0, 1000)
 			require.NoError(t, err)
 			got := map[string]int64{}
 			for _, c := range clients {
 				got[c.Client] = c.Wires["json"]
 			}
 			assert.Equal(t, map[string]int64{"addr:192.0.2.1": 2, "addr:192.0.2.2": 1, migrate.OtherCallers: 2, "addr:192.0.2.4": 1}, got)
+		}},
+		{"DistinctCallersAreBoundedOverTheRetention", func(t *testing.T, open database) {
+			// Addresses that change every minute: past MaxDistinctCallers
+			// the new ones are other, minute after minute, until the sweep
+			// forgets the callers past the retention.
+			clk := newClock(t0)
+			rec := migrate.NewRecorder(migrated(t, open), migrate.RecorderConfig{Node: "a", Now: clk.Now, MaxDistinctCallers: 2, Retention: time.Hour})
+			call := func(addr string) {
+				rec.ObserveCall(callCtx("json", "", "", addr), migrate.SideCurrent, time.Millisecond, nil)
+			}
+			for i := range 5 {
+				call(fmt.Sprint("192.0.2.", i))
+				call("192.0.2.0") // known: kept apart, every minute
+				clk.Add(time.Minute)
+			}
+			require.NoError(t, rec.Flush(ctx))
+			clients, _, err := rec.Clients(ctx, t0, 1000)
+			require.NoError(t, err)
+			got := map[string]int64{}
+			for _, c := range clients {
+				got[c.Client] = c.Wires["json"]
+			}
+			assert.Equal(t, map[string]int64{"addr:192.0.2.0": 6, "addr:192.0.2.1": 1, migrate.OtherCallers: 3}, got)
+
+			clk.Add(time.Hour) // all five minutes past the retention
+			_, err = rec.Sweep(ctx)
+			require.NoError(t, err)
+			call("192.0.2.9")
+			require.NoError(t, rec.Flush(ctx))
+			clients, _, err = rec.Clients(ctx, clk.Now().Add(-time.Minute), 1000)
+			require.NoError(t, err)
+			require.Len(t, clients, 1)
+			assert.Equal(t, "addr:192.0.2.9", clients[0].Client, "the callers past the retention are forgotten: room again")
+		}},
+		{"ClientsAreCutInTheStore", func(t *testing.T, open database) {
+			// The first limit callers in the report's order, SOAP callers
+			// first however long ago; the others counted.
+			clk := newClock(t0)
+			rec := migrate.NewRecorder(migrated(t, open), migrate.RecorderConfig{Node: "a", Now: clk.Now})
+			rec.ObserveCall(callCtx("soap11", "old-soap", gateway.MethodWSSE, ""), migrate.SideCurrent, time.Millisecond, nil)
+			rec.ObserveCall(callCtx("soap12", "old-soap", gateway.MethodWSSE, ""), migrate.SideNext, time.Millisecond, nil)
+			for i := range 4 {
+				clk.Add(time.Minute)
+				rec.ObserveCall(callCtx("json", fmt.Sprint("json-", i), gateway.MethodBearer, ""), migrate.SideCurrent, time.Millisecond, nil)
+			}
+			require.NoError(t, rec.Flush(ctx))
+			clients, omitted, err := rec.Clients(ctx, t0, 3)
+			require.NoError(t, err)
+			assert.Equal(t, int64(2), omitted)
+			require.Len(t, clients, 3)
+			assert.Equal(t, "old-soap", clients[0].Client)
+			assert.Equal(t, map[string]int64{"soap11": 1, "soap12": 1}, clients[0].Wires, "every row of a caller kept")
+			assert.Equal(t, "json-3", clients[1].Client, "then the latest call first")
+			assert.Equal(t, "json-2", clients[2].Client)
+		}},
+		{"UnflushedMinutesAreBounded", func(t *testing.T, open database) {
+			// The store unreachable for 70 minutes: the node holds the
+			// latest 60, and says what it dropped.
+			clk := newClock(t0)
+			db := migrated(t, open)
+			var logged strings.Builder
+			rec := migrate.NewRecorder(db, migrate.RecorderConfig{Node: "a", Now: clk.Now,
+				Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+			_, err := db.ExecContext(ctx, `ALTER TABLE migration_traffic RENAME TO migration_traffic_away`)
+			require.NoError(t, err)
+			c := callCtx("json", "app", gateway.MethodBearer, "")
+			for range 70 {
+				rec.ObserveCall(c, migrate.SideCurrent, time.Millisecond, nil)
+				require.Error(t, rec.Flush(ctx))
+				clk.Add(time.Minute)
+			}
+			_, err = db.ExecContext(ctx, `ALTER TABLE migration_traffic_away RENAME TO migration_traffic`)
+			require.NoError(t, err)
+			require.NoError(t, rec.Flush(ctx))
+			traffic, err := rec.Traffic(ctx, t0, time.Minute)
+			require.NoError(t, err)
+			require.Len(t, traffic, 60)
+			assert.Equal(t, t0.Add(10*time.Minute), traffic[0].Minute, "the oldest ten minutes dropped")
+			assert.Equal(t, 10, strings.Count(logged.String(), "a minute of counts is dropped unflushed"), "%s", logged.String())
+			assert.Contains(t, logged.String(), "dropped_minutes=10")
 		}},
 		{"FailedFlushKeepsTheCounts", func(t *testing.T, open database) {
 			clk := newClock(t0)

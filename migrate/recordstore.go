@@ -74,9 +74,11 @@ var reportTables = []string{"migration_traffic", "migration_latency", "migration
 // Sweep deletes the rows of every node whose minute ended more than the
 // retention ago, and returns how many. One node sweeps at a time: a node
 // that finds the sweep lock taken skips the round (returning 0), since the
-// node holding it deletes the same rows.
+// node holding it deletes the same rows. Each node forgets the callers
+// whose last call is past the retention, as their rows go.
 func (r *Recorder) Sweep(ctx context.Context) (int64, error) {
 	before := r.now().Add(-r.retention).UnixNano()
+	r.forget(before)
 	var total int64
 	err := r.db.InTx(ctx, func(tx *sql.Tx) error {
 		if ok, err := r.db.TryLock(ctx, tx, "hellogw.migrate.sweep"); err != nil || !ok {
@@ -190,23 +192,34 @@ func (r *Recorder) Traffic(ctx context.Context, since time.Time, step time.Durat
 	return collect(rows, "traffic", func(p *TrafficPoint) []any { return []any{nanosTo{&p.Minute}, &p.Wire, &p.Calls, &p.Errors} })
 }
 
-// Clients returns every caller since since, those that called in SOAP
-// most recently first, then the others by their last call.
-func (r *Recorder) Clients(ctx context.Context, since time.Time) ([]ClientRow, error) {
-	rows, err := r.db.QueryContext(ctx, `SELECT client, method, wire, side, CAST(SUM(calls) AS BIGINT), MAX(last_seen) FROM migration_traffic
-		WHERE minute >= $1 GROUP BY client, method, wire, side`, minuteOf(since))
+// Clients returns the first limit callers since since, in the order of
+// the report: those that called in SOAP most recently first, then the
+// others by their last call; and how many callers of the range are left
+// out past limit.
+func (r *Recorder) Clients(ctx context.Context, since time.Time, limit int) ([]ClientRow, int64, error) {
+	// The callers are ranked and cut in the store, COUNT(*) OVER () read
+	// before the LIMIT, so that neither the store nor the gateway handles
+	// more than limit callers, however many addresses called.
+	rows, err := r.db.QueryContext(ctx, `WITH callers AS (
+			SELECT client, method, COUNT(*) OVER () AS total
+			FROM migration_traffic WHERE minute >= $1 GROUP BY client, method
+			ORDER BY MAX(CASE WHEN wire LIKE 'soap%' THEN last_seen ELSE 0 END) DESC, MAX(last_seen) DESC, client, method
+			LIMIT $2)
+		SELECT t.client, t.method, t.wire, t.side, CAST(SUM(t.calls) AS BIGINT), MAX(t.last_seen), c.total
+		FROM migration_traffic t JOIN callers c ON c.client = t.client AND c.method = t.method
+		WHERE t.minute >= $1 GROUP BY t.client, t.method, t.wire, t.side, c.total`, minuteOf(since), limit)
 	if err != nil {
-		return nil, fmt.Errorf("migrate: clients: %w", err)
+		return nil, 0, fmt.Errorf("migrate: clients: %w", err)
 	}
 	defer rows.Close()
-	type key struct{ client, method string }
-	byKey := map[key]*ClientRow{}
+	byKey := map[callerKey]*ClientRow{}
+	var total int64
 	for rows.Next() {
-		var k key
+		var k callerKey
 		var wire, side string
 		var calls, last int64
-		if err := rows.Scan(&k.client, &k.method, &wire, &side, &calls, &last); err != nil {
-			return nil, fmt.Errorf("migrate: clients: %w", err)
+		if err := rows.Scan(&k.client, &k.method, &wire, &side, &calls, &last, &total); err != nil {
+			return nil, 0, fmt.Errorf("migrate: clients: %w", err)
 		}
 		c := byKey[k]
 		if c == nil {
@@ -225,7 +238,7 @@ func (r *Recorder) Clients(ctx context.Context, since time.Time) ([]ClientRow, e
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("migrate: clients: %w", err)
+		return nil, 0, fmt.Errorf("migrate: clients: %w", err)
 	}
 	out := make([]ClientRow, 0, len(byKey))
 	for _, c := range byKey {
@@ -235,7 +248,7 @@ func (r *Recorder) Clients(ctx context.Context, since time.Time) ([]ClientRow, e
 		return cmp.Or(b.LastSOAP.Compare(a.LastSOAP), b.LastSeen.Compare(a.LastSeen),
 			cmp.Compare(a.Client, b.Client), cmp.Compare(a.Method, b.Method))
 	})
-	return out, nil
+	return out, total - int64(len(out)), nil
 }
 
 // Latency returns each side's latencies per step since since, the

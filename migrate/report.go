@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math"
 	"net/http"
 	"time"
 
@@ -28,11 +29,9 @@ const historyLimit = 500
 // maxPoints bounds the steps of a chart: a longer range gets longer steps.
 const maxPoints = 120
 
-// steps are the lengths a report's step may have, shortest first.
-var steps = []time.Duration{
-	time.Minute, 2 * time.Minute, 5 * time.Minute, 10 * time.Minute, 15 * time.Minute, 30 * time.Minute,
-	time.Hour, 2 * time.Hour, 3 * time.Hour, 6 * time.Hour, 12 * time.Hour, 24 * time.Hour,
-}
+// clientLimit bounds the callers a report lists; Report.ClientsOmitted
+// counts the others.
+const clientLimit = 1000
 
 // Report is the body of GET /admin/migration, and what the dashboard
 // draws: the state and settings of the migration, this node's sliding
@@ -48,8 +47,11 @@ type Report struct {
 	Step    time.Duration    `json:"step,format:units"` // of the series below
 	Traffic []TrafficPoint   `json:"traffic"`
 	Clients []ClientRow      `json:"clients"`
-	Latency []LatencyPoint   `json:"latency"`
-	Shadow  []ShadowPoint    `json:"shadow"`
+	// ClientsOmitted counts the callers of the range past the first
+	// clientLimit of Clients' order.
+	ClientsOmitted int64          `json:"clients_omitted"`
+	Latency        []LatencyPoint `json:"latency"`
+	Shadow         []ShadowPoint  `json:"shadow"`
 }
 
 // Reporter serves the report and the dashboard of a node.
@@ -94,37 +96,46 @@ func RegisterAbsent(routes gin.IRoutes) {
 	}
 }
 
-// errSince is a ?since= that is neither a time nor a duration.
-var errSince = errors.New(`since must be an RFC 3339 time ("2026-12-07T06:00:00Z") or a duration back from now ("24h")`)
+// errSince is a ?since= that is neither a time nor a duration, or a time
+// not in the past.
+var errSince = errors.New(`since must be an RFC 3339 time in the past ("2026-12-07T06:00:00Z") or a duration back from now ("24h")`)
 
 // parseSince reads ?since=: an RFC 3339 time, or a duration back from now;
-// empty means DefaultReportRange back.
-func parseSince(s string, now time.Time) (time.Time, error) {
+// empty means DefaultReportRange back. No row is kept past retention, so
+// an earlier start is moved up to now − retention.
+func parseSince(s string, now time.Time, retention time.Duration) (time.Time, error) {
+	earliest := now.Add(-retention)
 	if s == "" {
 		return now.Add(-DefaultReportRange), nil
 	}
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		// The store keeps times as Unix nanoseconds: years 1678 to 2262.
+		if t.Before(time.Unix(0, math.MinInt64)) || t.After(time.Unix(0, math.MaxInt64)) {
+			return time.Time{}, errors.New("since is a time outside the years 1678 to 2262 a report can hold")
+		}
 		if !t.Before(now) {
 			return time.Time{}, errSince
 		}
-		return t, nil
+		return later(t, earliest), nil
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d <= 0 {
 		return time.Time{}, errSince
 	}
-	return now.Add(-d), nil
+	return later(now.Add(-d), earliest), nil
 }
 
-// stepFor returns the shortest step that draws since to now in at most
-// maxPoints steps.
-func stepFor(since, now time.Time) time.Duration {
-	for _, s := range steps {
-		if now.Sub(since) <= maxPoints*s {
-			return s
-		}
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
 	}
-	return steps[len(steps)-1]
+	return b
+}
+
+// stepFor returns the shortest round step that draws since to now in at
+// most maxPoints steps.
+func stepFor(since, now time.Time) time.Duration {
+	return roundUp(now.Sub(since) / maxPoints)
 }
 
 // build makes the report of the range since to now.
@@ -150,7 +161,7 @@ func (rp *Reporter) build(ctx context.Context, since, now time.Time) (*Report, e
 	if r.Traffic, err = rp.recorder.Traffic(ctx, r.Since, step); err != nil {
 		return nil, err
 	}
-	if r.Clients, err = rp.recorder.Clients(ctx, r.Since); err != nil {
+	if r.Clients, r.ClientsOmitted, err = rp.recorder.Clients(ctx, r.Since, clientLimit); err != nil {
 		return nil, err
 	}
 	if r.Latency, err = rp.recorder.Latency(ctx, r.Since, step); err != nil {
@@ -168,7 +179,7 @@ func (rp *Reporter) build(ctx context.Context, since, now time.Time) (*Report, e
 // report answers a request with its report, or with a problem and nil.
 func (rp *Reporter) report(c *gin.Context) *Report {
 	now := time.Now()
-	since, err := parseSince(c.Query("since"), now)
+	since, err := parseSince(c.Query("since"), now, rp.recorder.retention)
 	if err != nil {
 		gateway.WriteProblem(c, &gateway.Error{Kind: gateway.KindInvalid, Message: err.Error()})
 		return nil

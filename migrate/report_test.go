@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -30,7 +32,14 @@ type reportNode struct {
 
 func startReportNode(t *testing.T, open database, next *upstream, cfg migrate.ControllerConfig) *reportNode {
 	t.Helper()
-	rec := migrate.NewRecorder(migrated(t, open), migrate.RecorderConfig{Node: "n1"})
+	return startReportNodeWith(t, open, next, cfg, migrate.RecorderConfig{})
+}
+
+// startReportNodeWith is startReportNode whose recorder has rcfg.
+func startReportNodeWith(t *testing.T, open database, next *upstream, cfg migrate.ControllerConfig, rcfg migrate.RecorderConfig) *reportNode {
+	t.Helper()
+	rcfg.Node = "n1"
+	rec := migrate.NewRecorder(migrated(t, open), rcfg)
 	cfg.Node, cfg.Observers = "n1", []migrate.CallObserver{rec}
 	n := startNode(t, open, next.backend, cfg)
 	gin.SetMode(gin.ReleaseMode)
@@ -188,6 +197,11 @@ func TestReportSince(t *testing.T) {
 		{"24h", 15 * time.Minute, 24 * time.Hour},
 		{"168h", 2 * time.Hour, 168 * time.Hour},
 		{time.Now().Add(-6 * time.Hour).UTC().Format(time.RFC3339), 5 * time.Minute, 6 * time.Hour},
+		// Before the retention (168h by default): from now − retention.
+		{"1000000h", 2 * time.Hour, 168 * time.Hour},
+		{"2000h", 2 * time.Hour, 168 * time.Hour},
+		{"1970-01-01T00:00:00Z", 2 * time.Hour, 168 * time.Hour},
+		{"1678-01-01T00:00:00Z", 2 * time.Hour, 168 * time.Hour},
 	} {
 		t.Run("OK"+tc.since, func(t *testing.T) {
 			status, _, body := get(t, n.url+migrate.PathReport+"?since="+tc.since)
@@ -198,14 +212,94 @@ func TestReportSince(t *testing.T) {
 			assert.WithinDuration(t, r.Until.Add(-tc.back), r.Since, tc.step, "since is the start of its step")
 		})
 	}
-	for _, since := range []string{"yesterday", "-1h", "0s", time.Now().Add(time.Hour).UTC().Format(time.RFC3339)} {
-		t.Run("ErrBadSince"+since, func(t *testing.T) {
-			status, ctype, body := get(t, n.url+migrate.PathReport+"?since="+since)
-			assert.Equal(t, http.StatusBadRequest, status)
-			assert.Equal(t, "application/problem+json", ctype)
-			assert.Contains(t, string(body), "since must be")
+	for _, tc := range []struct{ since, says string }{
+		{"yesterday", "since must be"}, {"-1h", "since must be"}, {"0s", "since must be"},
+		{time.Now().Add(time.Hour).UTC().Format(time.RFC3339), "since must be"},
+		// Times Unix nanoseconds cannot hold.
+		{"1677-01-01T00:00:00Z", "outside the years 1678 to 2262"},
+		{"0001-01-01T00:00:00Z", "outside the years 1678 to 2262"},
+		{"2261-01-01T00:00:00Z", "since must be"},
+		{"2263-01-01T00:00:00Z", "outside the years 1678 to 2262"},
+	} {
+		t.Run("ErrBadSince"+tc.since, func(t *testing.T) {
+			for _, path := range []string{migrate.PathReport, migrate.PathDashboard} {
+				status, ctype, body := get(t, n.url+path+"?since="+tc.since)
+				assert.Equal(t, http.StatusBadRequest, status, "%s %s", path, body)
+				assert.Equal(t, "application/problem+json", ctype)
+				assert.Contains(t, string(body), tc.says)
+			}
 		})
 	}
+}
+
+// xLabels matches a label of a chart's time axis.
+var xLabels = regexp.MustCompile(`<text x="([0-9.]+)" y="222" text-anchor="middle">([^<]*)</text>`)
+
+// TestDashboardLongRange: however long the range (a year's retention
+// here), each chart's time axis has a handful of labels, far enough apart
+// not to overlap at a phone's width, and the page stays small.
+func TestDashboardLongRange(t *testing.T) {
+	n := startReportNodeWith(t, sqliteFile(t), newUpstream(t), migrate.ControllerConfig{}, migrate.RecorderConfig{Retention: 8760 * time.Hour})
+	n.rec.ObserveCall(callCtx("soap11", "app", gateway.MethodWSSE, ""), migrate.SideCurrent, time.Millisecond, nil)
+	for _, tc := range []struct {
+		since string
+		back  time.Duration
+	}{
+		{"168h", 168 * time.Hour}, {"500h", 500 * time.Hour}, {"2000h", 2000 * time.Hour},
+		{"1000000h", 8760 * time.Hour}, // the retention
+	} {
+		t.Run(tc.since, func(t *testing.T) {
+			status, _, body := get(t, n.url+migrate.PathDashboard+"?since="+tc.since)
+			require.Equal(t, http.StatusOK, status, "%s", body)
+			assert.Less(t, len(body), 64<<10, "page size")
+			charts := strings.Split(string(body), "<svg ")[1:]
+			require.Len(t, charts, 3, "weight, traffic, latency (no shadow)")
+			for _, svg := range charts {
+				labels := xLabels.FindAllStringSubmatch(svg, -1)
+				assert.GreaterOrEqual(t, len(labels), 3, "%s", svg[:40])
+				assert.LessOrEqual(t, len(labels), 7, "%v", labels)
+				for i := 1; i < len(labels); i++ {
+					x0, err := strconv.ParseFloat(labels[i-1][1], 64)
+					require.NoError(t, err)
+					x1, err := strconv.ParseFloat(labels[i][1], 64)
+					require.NoError(t, err)
+					// "Dec 17" is some 40 units wide at the charts' font size.
+					assert.GreaterOrEqual(t, x1-x0, 55.0, "labels %v", labels)
+				}
+			}
+			_, _, js := get(t, n.url+migrate.PathReport+"?since="+tc.since)
+			var r migrate.Report
+			require.NoError(t, json.Unmarshal(js, &r))
+			assert.WithinDuration(t, r.Until.Add(-tc.back), r.Since, r.Step, "since, from the retention at most")
+			assert.LessOrEqual(t, r.Until.Sub(r.Since)/r.Step, time.Duration(121), "steps of %v", r.Step)
+		})
+	}
+}
+
+// TestReportManyCallers: the report lists the first 1,000 callers, SOAP
+// callers first, and counts the others; the page says how many more.
+func TestReportManyCallers(t *testing.T) {
+	// Room for them all in one minute's rows.
+	n := startReportNodeWith(t, sqliteFile(t), newUpstream(t), migrate.ControllerConfig{}, migrate.RecorderConfig{MaxCallers: 2000})
+	n.rec.ObserveCall(callCtx("soap11", "legacy-app", gateway.MethodWSSE, ""), migrate.SideCurrent, time.Millisecond, nil)
+	for i := range 1004 {
+		n.rec.ObserveCall(callCtx("json", "", "", fmt.Sprintf("10.0.%d.%d", i/256, i%256)), migrate.SideCurrent, time.Millisecond, nil)
+	}
+	status, _, body := get(t, n.url+migrate.PathReport)
+	require.Equal(t, http.StatusOK, status, "%s", body)
+	var r migrate.Report
+	require.NoError(t, json.Unmarshal(body, &r))
+	require.Len(t, r.Clients, 1000)
+	assert.Equal(t, int64(5), r.ClientsOmitted)
+	assert.Equal(t, "legacy-app", r.Clients[0].Client, "the SOAP caller first, though it called first")
+	assert.Contains(t, string(body), `"clients_omitted":5`)
+
+	status, _, body = get(t, n.url+migrate.PathDashboard)
+	require.Equal(t, http.StatusOK, status, "%s", body)
+	page := string(body)
+	assert.Contains(t, page, `<td>legacy-app</td>`)
+	assert.Contains(t, page, `id="more-callers">805 more callers, further down this order`)
+	assert.Contains(t, page, `lists the first 1000 callers, and counts the others in <code>clients_omitted</code> (5)`)
 }
 
 // TestDashboardWithoutCalls: a node that has served nothing yet shows its
