@@ -2,6 +2,7 @@ package migrate
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"maps"
 	"slices"
@@ -251,6 +252,9 @@ func (r *Recorder) ObserveCall(ctx context.Context, side string, elapsed time.Du
 	}
 	t.v.lastSeen = now.UnixNano()
 	t.dirty = true
+	if errors.Is(err, context.Canceled) {
+		return // the caller hung up: how long it waited says nothing of the backend
+	}
 	h := m.latency[side]
 	if h == nil {
 		h = &row[histogram]{}

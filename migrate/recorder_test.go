@@ -57,12 +57,14 @@ func TestRecorder(t *testing.T) {
 			json := callCtx("json", "", "", "192.0.2.7")
 			rec.ObserveCall(json, migrate.SideNext, 1*time.Millisecond, nil)
 			rec.ObserveCall(context.Background(), migrate.SideCurrent, 1*time.Millisecond, errors.New("not a gateway error"))
+			// The caller hung up: a call, no error, and no latency of the backend's.
+			rec.ObserveCall(json, migrate.SideNext, 900*time.Millisecond, context.Canceled)
 			require.NoError(t, rec.Flush(ctx))
 
 			traffic, err := rec.Traffic(ctx, t0, time.Minute)
 			require.NoError(t, err)
 			assert.Equal(t, []migrate.TrafficPoint{
-				{Minute: t0, Wire: "json", Calls: 1},
+				{Minute: t0, Wire: "json", Calls: 2},
 				{Minute: t0, Wire: "soap11", Calls: 3, Errors: 1},
 				{Minute: t0, Wire: migrate.WireUnknown, Calls: 1, Errors: 1},
 			}, traffic)
@@ -78,7 +80,7 @@ func TestRecorder(t *testing.T) {
 			assert.Equal(t, migrate.ClientRow{Client: "", Method: gateway.MethodNone,
 				Wires: map[string]int64{migrate.WireUnknown: 1}, Sides: map[string]int64{migrate.SideCurrent: 1, migrate.SideNext: 0}, LastSeen: t0.Add(20 * time.Second)}, clients[1])
 			assert.Equal(t, migrate.ClientRow{Client: "addr:192.0.2.7", Method: gateway.MethodNone,
-				Wires: map[string]int64{"json": 1}, Sides: map[string]int64{migrate.SideCurrent: 0, migrate.SideNext: 1}, LastSeen: t0.Add(20 * time.Second)}, clients[2],
+				Wires: map[string]int64{"json": 2}, Sides: map[string]int64{migrate.SideCurrent: 0, migrate.SideNext: 2}, LastSeen: t0.Add(20 * time.Second)}, clients[2],
 				"a JSON-only caller has no last SOAP call")
 
 			lat, err := rec.Latency(ctx, t0, time.Minute)
