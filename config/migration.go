@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"fmt"
 	"time"
+
+	"github.com/hellogw/hellogw/migrate"
 )
 
 // Migration is the migration section: a second backend that a share of the
@@ -50,14 +52,11 @@ type Rollback struct {
 	MaxMismatchRate *float64 `yaml:"max_mismatch_rate"`
 }
 
-// Defaults of the migration section.
+// Defaults of the migration section that the migrate package does not
+// have: the window, min_calls, poll and retention are its own.
 const (
 	defaultRampPause = 10 * time.Minute
-	defaultWindow    = 2 * time.Minute
-	defaultMinCalls  = 20
 	defaultMaxRate   = 0.05
-	defaultPoll      = time.Second
-	defaultRetention = 168 * time.Hour
 )
 
 // checkSplit checks the migration section, if any, and fills in its
@@ -83,10 +82,10 @@ func (cfg *Config) checkSplit() error {
 	to.Breaker.Cooldown = cmp.Or(to.Breaker.Cooldown, b.Breaker.Cooldown)
 	r := &m.Rollback
 	m.Ramp.Pause = cmp.Or(m.Ramp.Pause, defaultRampPause)
-	r.Window = cmp.Or(r.Window, defaultWindow)
-	r.MinCalls = cmp.Or(r.MinCalls, defaultMinCalls)
-	m.Poll = cmp.Or(m.Poll, defaultPoll)
-	m.Retention = cmp.Or(m.Retention, defaultRetention)
+	r.Window = cmp.Or(r.Window, migrate.DefaultWindow)
+	r.MinCalls = cmp.Or(r.MinCalls, migrate.DefaultMinCalls)
+	m.Poll = cmp.Or(m.Poll, migrate.DefaultPoll)
+	m.Retention = cmp.Or(m.Retention, migrate.DefaultRetention)
 	switch {
 	case to.Timeout < 0:
 		return bad("migration.to.timeout", positive+": use a Go duration such as 2s")
