@@ -92,21 +92,7 @@ func TestAdminSurface(t *testing.T) {
 				assert.Contains(t, body, "hellogw_requests_total")
 			}
 			if tt.detail != "" {
-				// A problem like the gateway's others: the request id
-				// in the body and the header, for the log line.
-				var p struct {
-					Status    int    `json:"status"`
-					Detail    string `json:"detail"`
-					RequestID string `json:"request_id"`
-				}
-				require.NoError(t, json.Unmarshal([]byte(body), &p), body)
-				assert.Equal(t, "application/problem+json", resp.Header.Get("Content-Type"))
-				assert.Equal(t, tt.status, p.Status)
-				assert.Equal(t, tt.detail, p.Detail)
-				assert.NotEmpty(t, p.RequestID)
-				assert.Equal(t, resp.Header.Get("X-Request-Id"), p.RequestID)
-				require.Eventually(t, func() bool { return strings.Contains(gw.logs(), `"request_id":"`+p.RequestID+`"`) },
-					5*time.Second, 50*time.Millisecond, "the refusal has its request log line")
+				requireLoggedProblem(t, gw, resp, body, tt.status, tt.detail)
 			}
 		})
 	}
@@ -172,25 +158,6 @@ migration:
 		resp.Body.Close()
 		return resp, string(raw)
 	}
-	// problem checks a refusal: a problem with the request id, whose
-	// request log line says why.
-	problem := func(t *testing.T, resp *http.Response, body string, status int, detail string) {
-		t.Helper()
-		require.Equal(t, status, resp.StatusCode, body)
-		var p struct {
-			Status    int    `json:"status"`
-			Detail    string `json:"detail"`
-			RequestID string `json:"request_id"`
-		}
-		require.NoError(t, json.Unmarshal([]byte(body), &p), body)
-		assert.Equal(t, "application/problem+json", resp.Header.Get("Content-Type"))
-		assert.Equal(t, status, p.Status)
-		assert.Contains(t, p.Detail, detail)
-		require.NotEmpty(t, p.RequestID)
-		require.Eventually(t, func() bool {
-			return strings.Contains(gw.logs(), `"request_id":"`+p.RequestID+`"`)
-		}, 5*time.Second, 50*time.Millisecond, "the refusal has its request log line")
-	}
 	const crossSite = "a browser's request from another site"
 	evil := []string{"Origin", "https://evil.example", "Sec-Fetch-Site", "cross-site"}
 
@@ -210,7 +177,7 @@ migration:
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				resp, body := send(t, http.MethodPost, gw.AdminURL+tc.path, "", tc.contentType, tc.body, tc.headers...)
-				problem(t, resp, body, http.StatusForbidden, crossSite)
+				requireLoggedProblem(t, gw, resp, body, http.StatusForbidden, crossSite)
 			})
 		}
 		assert.Equal(t, 10, weightOf(t, gw), "nothing changed")
@@ -218,7 +185,7 @@ migration:
 	t.Run("NotJSONRefusedWithoutOrigin", func(t *testing.T) {
 		// What no browser sends cross-site still has to say it is JSON.
 		resp, body := send(t, http.MethodPost, gw.AdminURL+"/admin/migration/resume", "", "text/plain", `{"weight":100,"reason":"="}`)
-		problem(t, resp, body, http.StatusUnsupportedMediaType, "Content-Type: application/json")
+		requireLoggedProblem(t, gw, resp, body, http.StatusUnsupportedMediaType, "Content-Type: application/json")
 		assert.Equal(t, 10, weightOf(t, gw), "nothing changed")
 	})
 	t.Run("ForeignHostRefused", func(t *testing.T) {
@@ -233,7 +200,7 @@ migration:
 		} {
 			t.Run(tc.method+tc.path+"@"+tc.host, func(t *testing.T) {
 				resp, body := send(t, tc.method, gw.AdminURL+tc.path, tc.host, "application/json", ``, "Sec-Fetch-Site", "same-origin")
-				problem(t, resp, body, http.StatusMisdirectedRequest, "the admin listener answers requests for its IP address")
+				requireLoggedProblem(t, gw, resp, body, http.StatusMisdirectedRequest, "the admin listener answers requests for its IP address")
 				assert.NotContains(t, body, "hellogw_")
 			})
 		}
@@ -281,10 +248,32 @@ migration:
 		require.NoError(t, err)
 		resp, body := send(t, http.MethodPost, gw.URL+"/admin/migration/resume", "", "text/plain", `{"weight":100,"reason":"="}`,
 			append([]string{"Authorization", "Bearer " + tok.AccessToken}, evil...)...)
-		problem(t, resp, body, http.StatusForbidden, crossSite)
+		requireLoggedProblem(t, gw, resp, body, http.StatusForbidden, crossSite)
 		resp, body = send(t, http.MethodPost, gw.URL+"/admin/migration/resume", "", "text/plain", `{"weight":100,"reason":"="}`,
 			"Authorization", "Bearer "+tok.AccessToken)
-		problem(t, resp, body, http.StatusUnsupportedMediaType, "Content-Type: application/json")
+		requireLoggedProblem(t, gw, resp, body, http.StatusUnsupportedMediaType, "Content-Type: application/json")
 		assert.Equal(t, 0, weightOf(t, gw), "nothing changed")
 	})
+}
+
+// requireLoggedProblem checks a refusal: a problem like the gateway's
+// others, with the status, a detail holding detail, and the request id in
+// the body and the header, whose request log line the gateway wrote.
+func requireLoggedProblem(t *testing.T, gw *clientsGateway, resp *http.Response, body string, status int, detail string) {
+	t.Helper()
+	require.Equal(t, status, resp.StatusCode, body)
+	var p struct {
+		Status    int    `json:"status"`
+		Detail    string `json:"detail"`
+		RequestID string `json:"request_id"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(body), &p), body)
+	assert.Equal(t, "application/problem+json", resp.Header.Get("Content-Type"))
+	assert.Equal(t, status, p.Status)
+	assert.Contains(t, p.Detail, detail)
+	require.NotEmpty(t, p.RequestID)
+	assert.Equal(t, resp.Header.Get("X-Request-Id"), p.RequestID)
+	require.Eventually(t, func() bool {
+		return strings.Contains(gw.logs(), `"request_id":"`+p.RequestID+`"`)
+	}, 5*time.Second, 50*time.Millisecond, "the refusal has its request log line")
 }
