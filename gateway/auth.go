@@ -310,7 +310,7 @@ func (g *Gateway) decide(c *gin.Context, p Principal, err *Error) authState {
 	if !slices.Contains(p.Scopes, g.prot.Scope) {
 		c.Header("WWW-Authenticate", `Bearer realm=`+strconv.Quote(g.prot.Realm)+
 			`, error="insufficient_scope", scope=`+strconv.Quote(g.prot.Scope))
-		return authState{decided: true, p: p, err: errorf(KindForbidden,
+		return authState{decided: true, p: p, err: Errorf(KindForbidden,
 			"the caller is not allowed the scope %s that sayHello needs", g.prot.Scope)}
 	}
 	return authState{decided: true, p: p}
@@ -345,12 +345,12 @@ func (g *Gateway) invalidToken(c *gin.Context) *Error {
 	if g.prot.basicRealm {
 		c.Writer.Header().Add("WWW-Authenticate", g.prot.challenge[1])
 	}
-	return errorf(KindUnauthorized, "the access token is not valid: it is unknown, expired or revoked")
+	return Errorf(KindUnauthorized, "the access token is not valid: it is unknown, expired or revoked")
 }
 
 func (g *Gateway) storeFailed(c *gin.Context, err error) *Error {
 	g.log.ErrorContext(c, "authentication could not be checked", "request_id", requestIDOf(c), "err", err)
-	return errorf(KindUnavailable, "credentials cannot be checked right now")
+	return Errorf(KindUnavailable, "credentials cannot be checked right now")
 }
 
 // basic checks HTTP Basic credentials (RFC 7617) as a client id and
@@ -400,7 +400,7 @@ func (g *Gateway) clientResult(c *gin.Context, id string, p Principal, err error
 		return p, nil
 	case errors.As(err, &throttled):
 		c.Header("Retry-After", strconv.Itoa(max(1, int(math.Ceil(throttled.RetryAfter.Seconds()))))) // RFC 9110 §10.2.3
-		e := errorf(KindThrottled, "too many failed authentication attempts; retry later")
+		e := Errorf(KindThrottled, "too many failed authentication attempts; retry later")
 		if sec != nil {
 			e.Subcode = sec.Subcode
 		}
@@ -411,7 +411,7 @@ func (g *Gateway) clientResult(c *gin.Context, id string, p Principal, err error
 		if sec != nil {
 			return Principal{}, sec
 		}
-		return Principal{}, errorf(KindUnauthorized, "%s", msg)
+		return Principal{}, Errorf(KindUnauthorized, "%s", msg)
 	}
 	return Principal{}, g.storeFailed(c, err)
 }

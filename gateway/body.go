@@ -27,7 +27,7 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64, buf *bytes.Bu
 	case "gzip", "x-gzip":
 		gz = true
 	default:
-		return nil, errorf(KindUnsupportedType, "this Content-Encoding is not supported; send identity or gzip")
+		return nil, Errorf(KindUnsupportedType, "this Content-Encoding is not supported; send identity or gzip")
 	}
 	buf.Reset()
 	if !gz && r.ContentLength >= 0 {
@@ -62,12 +62,12 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64, buf *bytes.Bu
 }
 
 func tooLarge(limit int64) *Error {
-	return errorf(KindTooLarge, "the request body is larger than the limit of %d bytes", limit)
+	return Errorf(KindTooLarge, "the request body is larger than the limit of %d bytes", limit)
 }
 
 func bodyError(err error, limit int64, msg string) *Error {
 	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 		return tooLarge(limit)
 	}
-	return errorf(KindInvalid, "%s", msg)
+	return Errorf(KindInvalid, "%s", msg)
 }

@@ -32,7 +32,7 @@ var _ gen.Hello_PortType = (*Core)(nil)
 // "{firstName}" is replaced by the caller's first name.
 func NewCore(template string) (*Core, error) {
 	if err := CheckText(template); err != nil {
-		return nil, errorf(KindInvalid, "greeting template %s", err.Message)
+		return nil, Errorf(KindInvalid, "greeting template %s", err.Message)
 	}
 	pieces := strings.Split(template, Placeholder)
 	return &Core{pieces: pieces, fixed: len(template) - (len(pieces)-1)*len(Placeholder)}, nil
@@ -80,17 +80,17 @@ func (c *Core) greet(name string) string {
 // name itself.
 func ValidateFirstName(firstName *string) *Error {
 	if firstName == nil {
-		return errorf(KindInvalid, "firstName is required")
+		return Errorf(KindInvalid, "firstName is required")
 	}
 	name := *firstName
 	if name == "" {
-		return errorf(KindInvalid, "firstName must not be empty")
+		return Errorf(KindInvalid, "firstName must not be empty")
 	}
 	if err := CheckText(name); err != nil {
-		return errorf(KindInvalid, "firstName %s", err.Message)
+		return Errorf(KindInvalid, "firstName %s", err.Message)
 	}
 	if n := utf8.RuneCountInString(name); n > MaxFirstName {
-		return errorf(KindInvalid, "firstName is %d characters long; the limit is %d", n, MaxFirstName)
+		return Errorf(KindInvalid, "firstName is %d characters long; the limit is %d", n, MaxFirstName)
 	}
 	return nil
 }
@@ -105,11 +105,11 @@ func CheckText(s string) *Error {
 	for i, r := range s {
 		if r == utf8.RuneError {
 			if _, size := utf8.DecodeRuneInString(s[i:]); size == 1 {
-				return errorf(KindInvalid, "is not valid UTF-8 (bad byte at offset %d)", i)
+				return Errorf(KindInvalid, "is not valid UTF-8 (bad byte at offset %d)", i)
 			}
 		}
 		if !isXMLChar(r) {
-			return errorf(KindInvalid, "holds U+%04X at offset %d, a character XML 1.0 cannot carry", r, i)
+			return Errorf(KindInvalid, "holds U+%04X at offset %d, a character XML 1.0 cannot carry", r, i)
 		}
 	}
 	return nil

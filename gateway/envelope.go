@@ -67,7 +67,7 @@ func decodeEnvelope(body []byte, charset string, fallback *soapVersion, action s
 	if v == nil || env.Tag != "Envelope" {
 		// SOAP 1.1 §4.4.1, SOAP 1.2 part 1 §5.4.7: an envelope in no
 		// namespace we know is a VersionMismatch, answered in SOAP 1.1.
-		return soap11, call{}, errorf(KindVersionMismatch, "the root element is not a SOAP 1.1 or SOAP 1.2 Envelope")
+		return soap11, call{}, Errorf(KindVersionMismatch, "the root element is not a SOAP 1.1 or SOAP 1.2 Envelope")
 	}
 	header, bodyEl, err := v.envelopeParts(env)
 	if err != nil {
@@ -85,19 +85,19 @@ func decodeEnvelope(body []byte, charset string, fallback *soapVersion, action s
 	}
 	wrapper := rpcWrapper(bodyEl)
 	if wrapper == nil {
-		return v, call{}, errorf(KindInvalid, "the Body is empty; expected an operation element such as %s", anyOp(ops))
+		return v, call{}, Errorf(KindInvalid, "the Body is empty; expected an operation element such as %s", anyOp(ops))
 	}
 	op, ok := ops[wrapper.Tag]
 	if !ok {
-		return v, call{}, errorf(KindInvalid, "the Body calls an operation this service does not offer; it offers %s", anyOp(ops))
+		return v, call{}, Errorf(KindInvalid, "the Body calls an operation this service does not offer; it offers %s", anyOp(ops))
 	}
 	if !actionMatches(action, op) {
-		return v, call{}, errorf(KindInvalid, "the SOAPAction does not match operation %s (expected %q)", op.Name, op.SOAPAction)
+		return v, call{}, Errorf(KindInvalid, "the SOAPAction does not match operation %s (expected %q)", op.Name, op.SOAPAction)
 	}
 
 	part := findPart(wrapper, op.InputPart)
 	if part == nil {
-		return v, call{}, errorf(KindInvalid, "%s has no %s part", op.Name, op.InputPart)
+		return v, call{}, Errorf(KindInvalid, "%s has no %s part", op.Name, op.InputPart)
 	}
 	part, err = deref(env, part)
 	if err != nil {
@@ -121,7 +121,7 @@ func (v *soapVersion) envelopeParts(env *etree.Element) (header, body *etree.Ele
 		switch t := t.(type) {
 		case *etree.CharData:
 			if strings.TrimLeft(t.Data, " \t\r\n") != "" {
-				return nil, nil, errorf(KindInvalid, "the Envelope holds text; it may hold only a Header and a Body")
+				return nil, nil, Errorf(KindInvalid, "the Envelope holds text; it may hold only a Header and a Body")
 			}
 		case *etree.Element:
 			ns := t.NamespaceURI()
@@ -131,16 +131,16 @@ func (v *soapVersion) envelopeParts(env *etree.Element) (header, body *etree.Ele
 			case ns == v.envNS && t.Tag == "Body" && body == nil:
 				body = t
 			case ns == v.envNS && t.Tag == "Header":
-				return nil, nil, errorf(KindInvalid, "the Envelope has a second Header, or a Header after its Body")
+				return nil, nil, Errorf(KindInvalid, "the Envelope has a second Header, or a Header after its Body")
 			case ns == v.envNS && t.Tag == "Body":
-				return nil, nil, errorf(KindInvalid, "the Envelope has two Bodies")
+				return nil, nil, Errorf(KindInvalid, "the Envelope has two Bodies")
 			case body == nil || v == soap12 || ns == "" || ns == v.envNS:
-				return nil, nil, errorf(KindInvalid, "the Envelope holds an element other than its Header and Body")
+				return nil, nil, Errorf(KindInvalid, "the Envelope holds an element other than its Header and Body")
 			}
 		}
 	}
 	if body == nil {
-		return nil, nil, errorf(KindInvalid, "the envelope has no Body")
+		return nil, nil, Errorf(KindInvalid, "the envelope has no Body")
 	}
 	return header, body, nil
 }
@@ -201,11 +201,11 @@ func deref(env, part *etree.Element) (*etree.Element, *Error) {
 			return part, nil
 		}
 		if hops == maxHrefHops {
-			return nil, errorf(KindInvalid, "too many SOAP-encoding references (the limit is %d)", maxHrefHops)
+			return nil, Errorf(KindInvalid, "too many SOAP-encoding references (the limit is %d)", maxHrefHops)
 		}
 		target := findByID(env, id)
 		if target == nil {
-			return nil, errorf(KindInvalid, "a SOAP-encoding reference points to no element of the envelope")
+			return nil, Errorf(KindInvalid, "a SOAP-encoding reference points to no element of the envelope")
 		}
 		part = target
 	}
@@ -248,7 +248,7 @@ func partValue(part *etree.Element, name string) (*string, *Error) {
 		switch a.Key {
 		case "nil", "null":
 			if a.Value == "true" || a.Value == "1" {
-				return nil, errorf(KindInvalid, "%s is nil", name)
+				return nil, Errorf(KindInvalid, "%s is nil", name)
 			}
 		case "type":
 			xsiType = a.Value
@@ -256,7 +256,7 @@ func partValue(part *etree.Element, name string) (*string, *Error) {
 	}
 	for _, c := range part.Child {
 		if _, ok := c.(*etree.Element); ok {
-			return nil, errorf(KindInvalid, "%s must be a string, not a structure", name)
+			return nil, Errorf(KindInvalid, "%s must be a string, not a structure", name)
 		}
 	}
 	text := part.Text()
@@ -265,13 +265,13 @@ func partValue(part *etree.Element, name string) (*string, *Error) {
 	case "base64Binary", "base64":
 		b, err := base64.StdEncoding.DecodeString(stripSpace(text))
 		if err != nil {
-			return nil, errorf(KindInvalid, "%s is typed base64Binary but is not valid base64", name)
+			return nil, Errorf(KindInvalid, "%s is typed base64Binary but is not valid base64", name)
 		}
 		text = string(b)
 	case "hexBinary":
 		b, err := hex.DecodeString(stripSpace(text))
 		if err != nil {
-			return nil, errorf(KindInvalid, "%s is typed hexBinary but is not valid hex", name)
+			return nil, Errorf(KindInvalid, "%s is typed hexBinary but is not valid hex", name)
 		}
 		text = string(b)
 	}

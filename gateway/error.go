@@ -79,8 +79,9 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Message }
 
-// errorf returns an *Error of the given kind.
-func errorf(kind Kind, format string, args ...any) *Error {
+// Errorf returns an *Error of the given kind, for the gateway and for the
+// backends behind it.
+func Errorf(kind Kind, format string, args ...any) *Error {
 	return &Error{Kind: kind, Message: fmt.Sprintf(format, args...)}
 }
 

@@ -176,10 +176,10 @@ func New(cfg Config) (*Gateway, error) {
 		})
 	}
 	e.NoRoute(func(c *gin.Context) {
-		WriteProblem(c, errorf(KindNotFound, "no such resource"))
+		WriteProblem(c, Errorf(KindNotFound, "no such resource"))
 	})
 	e.NoMethod(func(c *gin.Context) {
-		WriteProblem(c, errorf(KindMethodNotAllowed, "this method is not allowed here"))
+		WriteProblem(c, Errorf(KindMethodNotAllowed, "this method is not allowed here"))
 	})
 
 	r := withHead{e}
@@ -269,20 +269,20 @@ func (g *Gateway) sayHello(c *gin.Context, caller authState, wire string, firstN
 		return "", e
 	}
 	if greeting == nil {
-		return "", errorf(KindInternal, "the service returned no greeting")
+		return "", Errorf(KindInternal, "the service returned no greeting")
 	}
 	return *greeting, nil
 }
 
 func (g *Gateway) handleReady(c *gin.Context) {
 	if !g.ready.Load() {
-		WriteProblem(c, errorf(KindUnavailable, "not ready"))
+		WriteProblem(c, Errorf(KindUnavailable, "not ready"))
 		return
 	}
 	if g.readyFn != nil {
 		if err := g.readyFn(c.Request.Context()); err != nil {
 			g.log.WarnContext(c, "not ready", "err", err)
-			WriteProblem(c, errorf(KindUnavailable, "a dependency is unavailable"))
+			WriteProblem(c, Errorf(KindUnavailable, "a dependency is unavailable"))
 			return
 		}
 	}
@@ -292,7 +292,7 @@ func (g *Gateway) handleReady(c *gin.Context) {
 // recovered turns a panic in a handler into a 500 problem, logged.
 func (g *Gateway) recovered(c *gin.Context, v any) {
 	g.log.ErrorContext(c, "panic", "request_id", requestIDOf(c), "panic", v)
-	WriteProblem(c, errorf(KindInternal, "internal error"))
+	WriteProblem(c, Errorf(KindInternal, "internal error"))
 	c.Abort()
 }
 

@@ -27,7 +27,7 @@ type sayHelloRequest struct {
 func (g *Gateway) handleJSON(c *gin.Context) {
 	noteWire(c, "json")
 	if ct := mediaType(headerValue(c.Request.Header, fieldContentType)); ct != "application/json" && !strings.HasSuffix(ct, "+json") {
-		WriteProblem(c, errorf(KindUnsupportedType, "this Content-Type is not supported; send application/json"))
+		WriteProblem(c, Errorf(KindUnsupportedType, "this Content-Type is not supported; send application/json"))
 		return
 	}
 	caller := g.authenticateHeaders(c, false)
@@ -77,20 +77,20 @@ func parseSayHello(body []byte) (*string, *Error) {
 // never the JSON library's, and never quoting the body.
 func jsonError(body []byte, err error) *Error {
 	if !utf8.Valid(body) {
-		return errorf(KindInvalid, "the body is not valid UTF-8, which JSON must be (RFC 8259 §8.1)")
+		return Errorf(KindInvalid, "the body is not valid UTF-8, which JSON must be (RFC 8259 §8.1)")
 	}
 	if serr, ok := errors.AsType[*json.SemanticError](err); ok {
 		switch serr.JSONPointer {
 		case "":
-			return errorf(KindInvalid, "the body must be a JSON object, as in {\"firstName\": \"Ada\"}")
+			return Errorf(KindInvalid, "the body must be a JSON object, as in {\"firstName\": \"Ada\"}")
 		case "/firstName":
-			return errorf(KindInvalid, "firstName must be a string")
+			return Errorf(KindInvalid, "firstName must be a string")
 		}
 	}
 	if serr, ok := errors.AsType[*jsontext.SyntacticError](err); ok && errors.Is(serr.Err, jsontext.ErrDuplicateName) {
 		// RFC 8259 §4 leaves duplicate names to the parser; taking either
 		// one would let two readers see two names.
-		return errorf(KindInvalid, "the body names a member twice")
+		return Errorf(KindInvalid, "the body names a member twice")
 	}
-	return errorf(KindInvalid, "the body is not valid JSON")
+	return Errorf(KindInvalid, "the body is not valid JSON")
 }

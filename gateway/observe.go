@@ -17,8 +17,8 @@ import (
 	"github.com/hellogw/hellogw/internal/reqlog"
 )
 
-// headerRequestID carries the request id in and out.
-const headerRequestID = "X-Request-Id"
+// HeaderRequestID carries the request id in and out.
+const HeaderRequestID = "X-Request-Id"
 
 // reqState is what a request's handlers tell the observe middleware, in
 // one pooled struct rather than gin's Keys map, which costs a map and a
@@ -71,10 +71,10 @@ func noteError(c *gin.Context, err *Error) { stateOf(c).err = err }
 func (g *Gateway) observe(c *gin.Context) {
 	start := time.Now()
 	st := statePool.Get().(*reqState)
-	idValue := requestID(c.Request.Header[headerRequestID])
+	idValue := requestID(c.Request.Header[HeaderRequestID])
 	*st = reqState{ResponseWriter: c.Writer, id: idValue[0]}
 	// Assigned: the key is canonical already, which Header.Set would check again.
-	c.Writer.Header()[headerRequestID] = idValue
+	c.Writer.Header()[HeaderRequestID] = idValue
 	c.Writer = st
 
 	c.Next()

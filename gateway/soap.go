@@ -26,7 +26,7 @@ func (g *Gateway) handlePort(c *gin.Context) {
 		return
 	case media == "", media == "text/xml", media == "application/xml":
 	default:
-		g.writeFault(c, v, errorf(KindUnsupportedType,
+		g.writeFault(c, v, Errorf(KindUnsupportedType,
 			"this Content-Type is not supported; send text/xml (SOAP 1.1) or application/soap+xml (SOAP 1.2)"))
 		return
 	}
@@ -133,7 +133,7 @@ func (g *Gateway) parseSlot(ctx context.Context) (release func(), err *Error) {
 	case g.parses <- struct{}{}:
 		return func() { <-g.parses }, nil
 	case <-ctx.Done():
-		return nil, errorf(KindUnavailable, "the gateway is busy; try again")
+		return nil, Errorf(KindUnavailable, "the gateway is busy; try again")
 	}
 }
 
@@ -158,5 +158,5 @@ func (g *Gateway) handleWSDL(c *gin.Context) {
 			return
 		}
 	}
-	WriteProblem(c, errorf(KindInvalid, "this is a SOAP endpoint: POST an envelope, or GET %s?wsdl for its WSDL", c.FullPath()))
+	WriteProblem(c, Errorf(KindInvalid, "this is a SOAP endpoint: POST an envelope, or GET %s?wsdl for its WSDL", c.FullPath()))
 }

@@ -63,7 +63,7 @@ func RPCRequestFrame(op wsdl.Operation) (open, head, tail string) {
 func ReadRPCResponse(body []byte, op wsdl.Operation) (text, faultCode string, err *Error) {
 	env, v, err := readEnvelope(body)
 	if err != nil {
-		return "", "", errorf(KindInvalid, "a body that is not a SOAP envelope: %s", err.Message)
+		return "", "", Errorf(KindInvalid, "a body that is not a SOAP envelope: %s", err.Message)
 	}
 	var bodyEl *etree.Element
 	for _, c := range env.ChildElements() {
@@ -72,31 +72,31 @@ func ReadRPCResponse(body []byte, op wsdl.Operation) (text, faultCode string, er
 		}
 	}
 	if bodyEl == nil {
-		return "", "", errorf(KindInvalid, "an envelope that has no Body")
+		return "", "", Errorf(KindInvalid, "an envelope that has no Body")
 	}
 	entry := rpcWrapper(bodyEl)
 	switch {
 	case entry == nil:
-		return "", "", errorf(KindInvalid, "an empty Body")
+		return "", "", Errorf(KindInvalid, "an empty Body")
 	case entry.Tag == "Fault" && entry.NamespaceURI() == v.envNS:
 		return "", faultCodeOf(entry, v), nil
 	case entry.Tag != op.ResponseName:
-		return "", "", errorf(KindInvalid, "%s, not %s", entry.Tag, op.ResponseName)
+		return "", "", Errorf(KindInvalid, "%s, not %s", entry.Tag, op.ResponseName)
 	}
 	part := findPart(entry, op.OutputPart)
 	if part == nil {
-		return "", "", errorf(KindInvalid, "a %s without a %s", op.ResponseName, op.OutputPart)
+		return "", "", Errorf(KindInvalid, "a %s without a %s", op.ResponseName, op.OutputPart)
 	}
 	part, err = deref(env, part)
 	if err != nil {
-		return "", "", errorf(KindInvalid, "a %s whose %s %s", op.ResponseName, op.OutputPart, err.Message)
+		return "", "", Errorf(KindInvalid, "a %s whose %s %s", op.ResponseName, op.OutputPart, err.Message)
 	}
 	value, err := partValue(part, op.OutputPart)
 	if err != nil {
-		return "", "", errorf(KindInvalid, "a %s whose %s", op.ResponseName, err.Message)
+		return "", "", Errorf(KindInvalid, "a %s whose %s", op.ResponseName, err.Message)
 	}
 	if err := CheckText(*value); err != nil { // base64 can decode to anything
-		return "", "", errorf(KindInvalid, "a %s that %s", op.OutputPart, err.Message)
+		return "", "", Errorf(KindInvalid, "a %s that %s", op.OutputPart, err.Message)
 	}
 	return *value, "", nil
 }
@@ -114,7 +114,7 @@ func readEnvelope(body []byte) (*etree.Element, *soapVersion, *Error) {
 	}
 	v := versionByNamespace(env.NamespaceURI())
 	if v == nil || env.Tag != "Envelope" {
-		return nil, nil, errorf(KindInvalid, "the root element is {%s}%s", env.NamespaceURI(), env.Tag)
+		return nil, nil, Errorf(KindInvalid, "the root element is {%s}%s", env.NamespaceURI(), env.Tag)
 	}
 	return env, v, nil
 }

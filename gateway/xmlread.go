@@ -340,7 +340,7 @@ func checkCharRefs(body []byte) *Error {
 			base, ref = 16, ref[1:]
 		}
 		if n, err := strconv.ParseUint(string(ref), base, 32); err == nil && n >= 0xD800 && n <= 0xDFFF {
-			return errorf(KindInvalid, "the request is not well-formed XML: a character reference to a surrogate, which XML 1.0 cannot carry")
+			return Errorf(KindInvalid, "the request is not well-formed XML: a character reference to a surrogate, which XML 1.0 cannot carry")
 		}
 	}
 	return nil

@@ -27,10 +27,6 @@ const (
 	DefaultBreakerCooldown  = 10 * time.Second
 )
 
-// headerRequestID is the header the gateway takes a request's id from; it
-// goes upstream with each call, so that one id follows the call through.
-const headerRequestID = "X-Request-Id"
-
 // maxUpstreamBody bounds what is read of an upstream's answer: a greeting
 // is at most a few KiB, so anything near this is not one.
 const maxUpstreamBody = 1 << 20
@@ -207,9 +203,9 @@ func (u *upstream) call(ctx context.Context, header http.Header, body []byte, de
 	switch {
 	case err == nil:
 	case errors.Is(err, gobreaker.ErrOpenState), errors.Is(err, gobreaker.ErrTooManyRequests):
-		err = errorf(gateway.KindUnavailable, "upstream %s is failing: calls to it are paused for up to %s (circuit breaker open)", u.name, u.cooldown)
+		err = gateway.Errorf(gateway.KindUnavailable, "upstream %s is failing: calls to it are paused for up to %s (circuit breaker open)", u.name, u.cooldown)
 	case errors.Is(err, context.Canceled):
-		err, outcome = canceledError{errorf(gateway.KindBadGateway, "the call to upstream %s was canceled before it answered", u.name)}, "canceled"
+		err, outcome = canceledError{gateway.Errorf(gateway.KindBadGateway, "the call to upstream %s was canceled before it answered", u.name)}, "canceled"
 	}
 	if err != nil && outcome == "ok" {
 		outcome = gateway.AsError(err).Kind.String()
@@ -235,13 +231,13 @@ func (u *upstream) post(ctx context.Context, header http.Header, auth string, bo
 	for attempt := 0; ; attempt++ {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.url, bytes.NewReader(body))
 		if err != nil {
-			return 0, "", nil, errorf(gateway.KindInternal, "building the call to upstream %s: %v", u.name, err)
+			return 0, "", nil, gateway.Errorf(gateway.KindInternal, "building the call to upstream %s: %v", u.name, err)
 		}
 		for k, v := range header {
 			req.Header[k] = v
 		}
 		if id := gateway.RequestIDFrom(ctx); id != "" {
-			req.Header.Set(headerRequestID, id)
+			req.Header.Set(gateway.HeaderRequestID, id)
 		}
 		if auth != "" {
 			req.Header.Set("Authorization", auth)
@@ -259,7 +255,7 @@ func (u *upstream) post(ctx context.Context, header http.Header, auth string, bo
 			return 0, "", nil, u.failed(ctx, err)
 		}
 		if len(answer) > maxUpstreamBody {
-			return 0, "", nil, errorf(gateway.KindBadGateway, "upstream %s answered more than %d bytes", u.name, maxUpstreamBody)
+			return 0, "", nil, gateway.Errorf(gateway.KindBadGateway, "upstream %s answered more than %d bytes", u.name, maxUpstreamBody)
 		}
 		return resp.StatusCode, resp.Header.Get("Content-Type"), answer, nil
 	}
@@ -273,16 +269,16 @@ func (u *upstream) failed(ctx context.Context, err error) error {
 	case errors.Is(ctx.Err(), context.Canceled):
 		return context.Canceled
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return errorf(gateway.KindTimeout, "upstream %s did not answer within %s", u.name, u.timeout)
+		return gateway.Errorf(gateway.KindTimeout, "upstream %s did not answer within %s", u.name, u.timeout)
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
-		return errorf(gateway.KindTimeout, "upstream %s did not answer within %s", u.name, u.timeout)
+		return gateway.Errorf(gateway.KindTimeout, "upstream %s did not answer within %s", u.name, u.timeout)
 	}
 	if op, ok := errors.AsType[*net.OpError](err); ok && op.Op == "dial" {
-		return errorf(gateway.KindBadGateway, "upstream %s cannot be reached: %v", u.name, op.Err)
+		return gateway.Errorf(gateway.KindBadGateway, "upstream %s cannot be reached: %v", u.name, op.Err)
 	}
-	return errorf(gateway.KindBadGateway, "upstream %s broke off the call: %v", u.name, unwrapURLError(err))
+	return gateway.Errorf(gateway.KindBadGateway, "upstream %s broke off the call: %v", u.name, unwrapURLError(err))
 }
 
 // unwrapURLError drops the *url.Error wrapper, which repeats the method and
@@ -304,12 +300,7 @@ type canceledError struct{ gw *gateway.Error }
 func (e canceledError) Error() string   { return e.gw.Error() }
 func (e canceledError) Unwrap() []error { return []error{e.gw, context.Canceled} }
 
-// errorf is a *gateway.Error with a formatted message.
-func errorf(kind gateway.Kind, format string, args ...any) *gateway.Error {
-	return &gateway.Error{Kind: kind, Message: fmt.Sprintf(format, args...)}
-}
-
 // badAnswer is the *Error for an answer that is not a greeting.
 func (u *upstream) badAnswer(format string, args ...any) *gateway.Error {
-	return errorf(gateway.KindBadGateway, "upstream %s answered %s", u.name, fmt.Sprintf(format, args...))
+	return gateway.Errorf(gateway.KindBadGateway, "upstream %s answered %s", u.name, fmt.Sprintf(format, args...))
 }

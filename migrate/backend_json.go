@@ -64,7 +64,7 @@ func (b *JSONBackend) SayHelloContext(ctx context.Context, firstName *string) (*
 	}
 	body, err := json.Marshal(sayHelloRequest{FirstName: firstName})
 	if err != nil { // a valid name always marshals
-		return nil, errorf(gateway.KindInternal, "encoding the upstream request: %v", err)
+		return nil, gateway.Errorf(gateway.KindInternal, "encoding the upstream request: %v", err)
 	}
 	return b.up.call(ctx, b.header, body, b.decode)
 }

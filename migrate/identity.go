@@ -78,7 +78,7 @@ func (id *UpstreamIdentity) authorization(ctx context.Context) (value string, re
 	}
 	token, err := id.Tokens.token(ctx, client)
 	if err != nil {
-		return "", nil, errorf(gateway.KindInternal, "no token of client %s to present upstream: %v", client, err)
+		return "", nil, gateway.Errorf(gateway.KindInternal, "no token of client %s to present upstream: %v", client, err)
 	}
 	return "Bearer " + token, func() { id.Tokens.forget(client, token) }, nil
 }

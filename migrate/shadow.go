@@ -288,7 +288,7 @@ func (s *Shadow) ServeAdmin(c *gin.Context) {
 	s.mu.Unlock()
 	body, err := json.Marshal(r, json.Deterministic(true))
 	if err != nil {
-		gateway.WriteProblem(c, errorf(gateway.KindInternal, "internal error"))
+		gateway.WriteProblem(c, gateway.Errorf(gateway.KindInternal, "internal error"))
 		return
 	}
 	c.Header("Cache-Control", "no-store")
