@@ -21,10 +21,11 @@ import (
 	"github.com/hellogw/hellogw/migrate"
 )
 
-// minter counts the tokens it issues: tok-1, tok-2, … valid for ttl.
+// minter counts the tokens it issues: tok-1, tok-2, … valid for ttl, by
+// its clock.
 type minter struct {
+	*clock
 	mu      sync.Mutex
-	now     time.Time
 	ttl     time.Duration
 	issued  []string // client ids, in order
 	scopes  []string // asked for the last token
@@ -39,19 +40,7 @@ func (m *minter) IssueClientToken(_ context.Context, clientID string, scopes []s
 	}
 	m.issued = append(m.issued, clientID)
 	m.scopes = scopes
-	return "tok-" + string(rune('0'+len(m.issued))), m.now.Add(m.ttl), nil
-}
-
-func (m *minter) Now() time.Time {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.now
-}
-
-func (m *minter) advance(d time.Duration) {
-	m.mu.Lock()
-	m.now = m.now.Add(d)
-	m.mu.Unlock()
+	return "tok-" + string(rune('0'+len(m.issued))), m.Now().Add(m.ttl), nil
 }
 
 func (m *minter) count() int {
@@ -92,7 +81,7 @@ func authenticated(ctx context.Context, p gateway.Principal) context.Context {
 // cached, replaced after an upstream 401 only with a backoff.
 func TestUpstreamIdentityBearer(t *testing.T) {
 	op := sayHelloOp(t)
-	m := &minter{now: time.Now(), ttl: time.Hour}
+	m := &minter{clock: newClock(time.Now()), ttl: time.Hour}
 	tokens := migrate.NewTokenCache(m, "hello")
 	tokens.SetClock(m.Now)
 	up := newRecorder(t)
@@ -127,10 +116,10 @@ func TestUpstreamIdentityBearer(t *testing.T) {
 		got, err := call(legacy)
 		require.NoError(t, err)
 		assert.Equal(t, "Bearer tok-1", got, "the same client's cached token")
-		m.advance(58 * time.Minute)
+		m.Add(58 * time.Minute)
 		got, _ = call(legacy)
 		assert.Equal(t, "Bearer tok-1", got)
-		m.advance(90 * time.Second) // within a minute of its expiry
+		m.Add(90 * time.Second) // within a minute of its expiry
 		got, _ = call(legacy)
 		assert.Equal(t, "Bearer tok-2", got, "renewed shortly before it expires")
 		got, _ = call(ctx)
@@ -145,7 +134,7 @@ func TestUpstreamIdentityBearer(t *testing.T) {
 			assert.Equal(t, gateway.KindBadGateway, kindOf(t, err))
 			assert.Equal(t, "Bearer tok-2", got, "a young token is kept: no token per call")
 		}
-		m.advance(31 * time.Second)
+		m.Add(31 * time.Second)
 		got, _ := call(legacy)
 		assert.Equal(t, "Bearer tok-2", got)
 		got, _ = call(legacy)
