@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -19,8 +20,13 @@ import (
 var webFS embed.FS
 
 var (
-	pageCSS   = mustRead("web/page.css")
-	pages     = template.Must(template.New("pages").Parse(mustRead("web/pages.html")))
+	pageCSS = mustRead("web/page.css")
+	// pages is parsed on the first page served, not at start, for the
+	// reason migrate's dashboard template is: the collector marks every
+	// live object in every cycle (README, Performance).
+	pages = sync.OnceValue(func() *template.Template {
+		return template.Must(template.New("pages").Parse(mustRead("web/pages.html")))
+	})
 	styleHash = func() string {
 		sum := sha256.Sum256([]byte(pageCSS))
 		return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
@@ -77,7 +83,7 @@ func setPageHeaders(c *gin.Context, formTarget string) {
 func (s *Server) render(c *gin.Context, status int, name, formTarget string, data *pageData) {
 	data.CSS = template.CSS(pageCSS)
 	var buf bytes.Buffer
-	if err := pages.ExecuteTemplate(&buf, name, data); err != nil {
+	if err := pages().ExecuteTemplate(&buf, name, data); err != nil {
 		s.log.Error("oauth render page", "page", name, "err", err)
 		c.Status(http.StatusInternalServerError)
 		return
