@@ -6,6 +6,12 @@ BIN       := bin/hellogw
 VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 FUZZTIME  ?= 60s
 
+# nomsgpack leaves gin's MessagePack binding and renderer, and the codec
+# package behind them, out of every binary and test: the gateway never
+# speaks MessagePack, and their tables would be live objects the collector
+# marks in every cycle (README, Performance, "The tail").
+export GOFLAGS := $(strip $(GOFLAGS) -tags=nomsgpack)
+
 .PHONY: help build run example test gen lint bench fuzz deps bench-deps
 
 help: ## list the targets
