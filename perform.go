@@ -2,8 +2,8 @@ package main
 
 import (
 	"context"
-
 	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"flag"
 	"fmt"
@@ -18,7 +18,6 @@ import (
 	"time"
 	"unicode"
 
-	"golang.org/x/net/html"
 	"golang.org/x/oauth2"
 
 	"github.com/hellogw/hellogw/oauth"
@@ -223,21 +222,29 @@ func probe(ctx context.Context, authURL, clientID, redirect string) error {
 }
 
 // pageHeading is the text of an HTML page's first h1, with its title as a
-// fallback.
+// fallback. encoding/xml's documented HTML mode (not strict, HTML's void
+// elements and entities) reads the gateway's own pages well enough for one
+// heading, and keeps golang.org/x/net/html out of the binary: its entity
+// table would be live heap that every garbage collection of a serving
+// gateway marks (README, Performance, "The tail").
 func pageHeading(r io.Reader) string {
-	z := html.NewTokenizer(r)
+	d := xml.NewDecoder(r)
+	d.Strict = false
+	d.AutoClose = xml.HTMLAutoClose
+	d.Entity = xml.HTMLEntity
 	var in, title string
 	for {
-		switch z.Next() {
-		case html.ErrorToken:
+		tok, err := d.Token()
+		if err != nil {
 			return title
-		case html.StartTagToken:
-			name, _ := z.TagName()
-			in = string(name)
-		case html.EndTagToken:
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			in = strings.ToLower(t.Name.Local)
+		case xml.EndElement:
 			in = ""
-		case html.TextToken:
-			text := strings.TrimSpace(string(z.Text()))
+		case xml.CharData:
+			text := strings.TrimSpace(string(t))
 			switch {
 			case in == "h1" && text != "":
 				return text

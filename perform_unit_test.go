@@ -187,3 +187,17 @@ func TestOpenBrowser(t *testing.T) {
 	_, err = openBrowser("no-such-browser-xyz", u)
 	assert.Error(t, err)
 }
+
+// pageHeading reads HTML, not XML: void elements, HTML's entities, a style
+// sheet, markup in the heading, and the title when there is no h1.
+func TestPageHeading(t *testing.T) {
+	for page, want := range map[string]string{
+		`<!doctype html><html lang="en"><meta charset="utf-8"><title>T</title><style>a > b { color: red }</style><body><main><h1>Unknown application</h1></main>`: "Unknown application",
+		`<!DOCTYPE html><HTML><HEAD><TITLE>Fallback</TITLE><BODY><P>no heading<br>here`:                                                                           "Fallback",
+		`<title>x</title><h1>  Caf&eacute; &amp; <em>bar</em> &#39;s  </h1>`:                                                                                      "Café &",
+		`<h1></h1><p>nothing`: "",
+		`not html at all`:     "",
+	} {
+		assert.Equal(t, want, pageHeading(strings.NewReader(page)), page)
+	}
+}
