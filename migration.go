@@ -34,6 +34,9 @@ func (m *Main) newMigration(ctx context.Context, cfg *config.Migration, backend 
 	}
 	node := nodeName()
 	rec := migrate.NewRecorder(db, migrate.RecorderConfig{Node: node, Retention: cfg.Retention, Logger: m.Logger})
+	if err := reg.Register(rec); err != nil {
+		return nil, err
+	}
 	r := cfg.Rollback
 	ctrl, err := migrate.NewController(ctx, store, current, next, migrate.ControllerConfig{
 		Node: node, Weight: cfg.Weight,

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/hellogw/hellogw/gateway"
 	"github.com/hellogw/hellogw/internal/sqldb"
 )
@@ -73,12 +75,30 @@ type Recorder struct {
 	dropped int64
 }
 
+// droppedMinutes describes the one metric the Recorder collects.
+var droppedMinutes = prometheus.NewDesc("hellogw_migration_report_dropped_minutes_total",
+	"Minutes of migration report counts this node dropped unflushed: its store was unreachable for longer than the 60 minutes it holds.",
+	nil, nil)
+
+// Describe and Collect make a Recorder the prometheus.Collector of
+// hellogw_migration_report_dropped_minutes_total.
+func (r *Recorder) Describe(ch chan<- *prometheus.Desc) { ch <- droppedMinutes }
+
+// Collect implements prometheus.Collector.
+func (r *Recorder) Collect(ch chan<- prometheus.Metric) {
+	r.mu.Lock()
+	n := r.dropped
+	r.mu.Unlock()
+	ch <- prometheus.MustNewConstMetric(droppedMinutes, prometheus.CounterValue, float64(n))
+}
+
 // callerKey is a caller as the report lists it.
 type callerKey struct{ client, method string }
 
 var (
-	_ CallObserver   = (*Recorder)(nil)
-	_ ShadowObserver = (*Recorder)(nil)
+	_ CallObserver         = (*Recorder)(nil)
+	_ ShadowObserver       = (*Recorder)(nil)
+	_ prometheus.Collector = (*Recorder)(nil)
 )
 
 // trafficKey is one row of migration_traffic, less minute and node.
@@ -119,7 +139,7 @@ const DefaultMaxDistinctCallers = 10_000
 
 // maxUnflushedMinutes bounds the minutes a node holds while its flushes
 // fail (the store unreachable): past it the oldest minute is dropped,
-// logged and counted, so that memory stays under some 60 × 1,000 rows
+// logged and counted (hellogw_migration_report_dropped_minutes_total), so that memory stays under some 60 × 1,000 rows
 // however long the outage.
 const maxUnflushedMinutes = 60
 

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -267,6 +268,7 @@ func TestRecorder(t *testing.T) {
 			assert.Equal(t, t0.Add(10*time.Minute), traffic[0].Minute, "the oldest ten minutes dropped")
 			assert.Equal(t, 10, strings.Count(logged.String(), "a minute of counts is dropped unflushed"), "%s", logged.String())
 			assert.Contains(t, logged.String(), "dropped_minutes=10")
+			assert.Equal(t, 10.0, testutil.ToFloat64(rec), "hellogw_migration_report_dropped_minutes_total")
 		}},
 		{"FailedFlushKeepsTheCounts", func(t *testing.T, open database) {
 			clk := newClock(t0)
