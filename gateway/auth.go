@@ -160,6 +160,7 @@ type protection struct {
 	byDN       []*legacyClient
 	proxies    []netip.Prefix
 	certs      ClientCertVerifier // nil: no certificate is accepted by DN
+	subjects   subjectClients     // the byDN client of each subject seen
 	basicRealm bool
 }
 
