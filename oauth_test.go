@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -248,4 +249,17 @@ func assertSayHello(t *testing.T, base, token string, status int) {
 			assert.Equal(t, `Bearer realm="hellogw", error="invalid_token"`, resp.Header.Get("WWW-Authenticate"))
 		}
 	}
+}
+
+// The config's throttle section reaches the running server: with
+// pair_limit 3, the fourth wrong secret from one address is refused
+// unchecked, and so is the right one after it (README "Throttling").
+func TestThrottleFromConfig(t *testing.T) {
+	gw := startClientsGateway(t, "-config", writeConfig(t, "%s\nthrottle: {pair_limit: 3, window: 1m}", oauthTestConfig))
+	var got []int
+	for i := range 5 {
+		got = append(got, introspectAs(t, gw.URL, "demo-app", "wrong-"+strconv.Itoa(i)))
+	}
+	assert.Equal(t, []int{401, 401, 401, 429, 429}, got)
+	assert.Equal(t, http.StatusTooManyRequests, introspectAs(t, gw.URL, "demo-app", "demo-secret"), "the right secret, from the same address")
 }

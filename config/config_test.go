@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hellogw/hellogw/config"
+	"github.com/hellogw/hellogw/oauth"
 )
 
 // load writes yaml to a file and loads it.
@@ -196,6 +197,36 @@ trusted_proxies: ["10.0.0.0/8"]
 
 	_, err = load(t, "sayhello: {require_tokens: true}\n")
 	assert.ErrorContains(t, err, "sayhello.require_tokens: unknown key; did you mean require_token?", "a misspelt key is an error")
+}
+
+// The throttle's budgets (README "Throttling"), every key; left out, a
+// key keeps its default (oauth.Throttle).
+func TestThrottleSection(t *testing.T) {
+	cfg, err := load(t, `
+throttle:
+  window: 10m
+  pair_limit: 5
+  address_limit: 500
+  tarpit_free: 20
+  tarpit_step: 100ms
+  tarpit_max_step: 2s
+  max_wait: 5s
+  known_for: 168h
+`)
+	require.NoError(t, err)
+	assert.Equal(t, oauth.Throttle{
+		Window: 10 * time.Minute, PairLimit: 5, AddressLimit: 500, TarPitFree: 20,
+		TarPitStep: 100 * time.Millisecond, TarPitMaxStep: 2 * time.Second, MaxWait: 5 * time.Second, KnownFor: 168 * time.Hour,
+	}, cfg.OAuth.Throttle)
+
+	cfg, err = load(t, "greeting: hi {firstName}\n")
+	require.NoError(t, err)
+	assert.Zero(t, cfg.OAuth.Throttle, "the defaults are oauth's")
+
+	_, err = load(t, "throttle: {pair_limit: lots}\n")
+	assert.ErrorContains(t, err, "throttle.pair_limit")
+	_, err = load(t, "throttle: {pair_limt: 5}\n")
+	assert.ErrorContains(t, err, "throttle.pair_limt: unknown key; did you mean pair_limit?")
 }
 
 func TestMigrationSection(t *testing.T) {

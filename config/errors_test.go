@@ -20,7 +20,7 @@ var errorMessages = map[string]string{
 	"unknown-key.yaml":         `unknown-key.yaml:1: greting: unknown key; did you mean greeting?`,
 	"unknown-nested-key.yaml":  `unknown-nested-key.yaml:2: sayhello.require_tokens: unknown key; did you mean require_token?`,
 	"unknown-key-in-list.yaml": `unknown-key-in-list.yaml:4: clients[0].redirect_uri: unknown key; did you mean redirect_uris?`,
-	"unknown-key-far.yaml":     `unknown-key-far.yaml:2: colour: unknown key; the keys here are backend, clients, greeting, max_body_bytes, migration, sayhello, session_key, shadow, tokens, trusted_proxies, users`,
+	"unknown-key-far.yaml":     `unknown-key-far.yaml:2: colour: unknown key; the keys here are backend, clients, greeting, max_body_bytes, migration, sayhello, session_key, shadow, throttle, tokens, trusted_proxies, users`,
 	// Syntax: the line that is wrong, not the block it breaks.
 	"indent-list-item.yaml":   `indent-list-item.yaml:3: unexpected key here: check the indentation (keys of one mapping start in the same column; the keys of a list item line up under the first one, after "- ")`,
 	"indent-too-deep.yaml":    `indent-too-deep.yaml:2: unexpected key here: check the indentation (keys of one mapping start in the same column; the keys of a list item line up under the first one, after "- ")`,
@@ -58,6 +58,8 @@ var errorMessages = map[string]string{
 	"relative-redirect-uri.yaml": `relative-redirect-uri.yaml:6: clients[0].redirect_uris[1]: "/callback": not absolute: use an absolute URL without a #fragment (RFC 6749 §3.1.2)`,
 	"bad-legacy-wsse.yaml":       `bad-legacy-wsse.yaml:7: clients[0].legacy.wsse: "dgst" is neither text nor digest`,
 	"negative-ttl.yaml":          `negative-ttl.yaml:3: tokens.code_ttl: negative: use a positive Go duration such as 1h, or leave it out for the default`,
+	"negative-throttle.yaml":     `negative-throttle.yaml:3: throttle.max_wait: negative: use a positive Go duration such as 5m, or leave it out for the default`,
+	"throttle-steps.yaml":        `throttle-steps.yaml:3: throttle.tarpit_step: 10s is longer than tarpit_max_step (4s): the tar pit's steps double from tarpit_step up to tarpit_max_step`,
 }
 
 // TestErrorMessages loads each broken file of testdata/config and checks

@@ -36,7 +36,7 @@ type Config struct {
 	SessionKey []byte `yaml:"-" json:"-"`
 	// Throttle sets the budgets of authentication attempts; zero fields
 	// take the defaults in Throttle's documentation.
-	Throttle Throttle `yaml:"-" json:"-"`
+	Throttle Throttle `yaml:"throttle"`
 	// Now is the clock; nil means time.Now. Tests set it.
 	Now func() time.Time `yaml:"-" json:"-"`
 }

@@ -98,7 +98,11 @@ func NewServer(cfg Config, store Store, logger *slog.Logger, reg prometheus.Regi
 			return nil, fmt.Errorf("oauth: the throttle key: %w", err)
 		}
 	}
-	s.throttle = &throttle{store: store, cfg: cfg.Throttle.withDefaults(), now: s.now,
+	budgets, err := cfg.Throttle.withDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("oauth: %w", err)
+	}
+	s.throttle = &throttle{store: store, cfg: budgets, now: s.now,
 		mac: func(parts ...string) string { return macOf(throttleKey, parts...) }}
 	if s.clients, err = loadClients(cfg.Clients, s.secrets); err != nil {
 		return nil, fmt.Errorf("oauth: %w", err)

@@ -39,26 +39,46 @@ import (
 // trying all 2^32. Without a configured session_key the key is one kept in
 // the store (Store.Secret), made by the first node to start, so that nodes
 // sharing the store share the budgets and a restart keeps the counts.
+//
+// Throttle is the `throttle` section of the config file; a field left out
+// (zero) takes its default.
 type Throttle struct {
-	Window        time.Duration // default 5 minutes
-	PairLimit     int64         // default 10
-	AddressLimit  int64         // default 100
-	TarPitFree    int64         // default 10
-	TarPitStep    time.Duration // default 250 ms
-	TarPitMaxStep time.Duration // default 4 s
-	MaxWait       time.Duration // default 10 s
-	KnownFor      time.Duration // default 30 days
+	Window        time.Duration `yaml:"window"`          // default 5 minutes
+	PairLimit     int64         `yaml:"pair_limit"`      // default 10
+	AddressLimit  int64         `yaml:"address_limit"`   // default 100
+	TarPitFree    int64         `yaml:"tarpit_free"`     // default 10
+	TarPitStep    time.Duration `yaml:"tarpit_step"`     // default 250 ms
+	TarPitMaxStep time.Duration `yaml:"tarpit_max_step"` // default 4 s
+	MaxWait       time.Duration `yaml:"max_wait"`        // default 10 s
+	KnownFor      time.Duration `yaml:"known_for"`       // default 30 days
 }
 
-// withDefaults fills the zero fields of t.
-func (t Throttle) withDefaults() Throttle {
+// withDefaults fills the zero fields of t, and refuses a negative one or
+// a tar pit whose first step is longer than its longest.
+func (t Throttle) withDefaults() (Throttle, error) {
+	for _, d := range []struct {
+		key string
+		v   time.Duration
+	}{{"window", t.Window}, {"tarpit_step", t.TarPitStep}, {"tarpit_max_step", t.TarPitMaxStep}, {"max_wait", t.MaxWait}, {"known_for", t.KnownFor}} {
+		if d.v < 0 {
+			return t, configErr("throttle."+d.key, "negative: use a positive Go duration such as 5m, or leave it out for the default")
+		}
+	}
+	for _, n := range []struct {
+		key string
+		v   int64
+	}{{"pair_limit", t.PairLimit}, {"address_limit", t.AddressLimit}, {"tarpit_free", t.TarPitFree}} {
+		if n.v < 0 {
+			return t, configErr("throttle."+n.key, "negative: use a positive number of attempts, or leave it out for the default")
+		}
+	}
 	def := func(v *time.Duration, d time.Duration) {
-		if *v <= 0 {
+		if *v == 0 {
 			*v = d
 		}
 	}
 	defN := func(v *int64, d int64) {
-		if *v <= 0 {
+		if *v == 0 {
 			*v = d
 		}
 	}
@@ -70,7 +90,10 @@ func (t Throttle) withDefaults() Throttle {
 	def(&t.TarPitMaxStep, 4*time.Second)
 	def(&t.MaxWait, 10*time.Second)
 	def(&t.KnownFor, 30*24*time.Hour)
-	return t
+	if t.TarPitStep > t.TarPitMaxStep {
+		return t, configErr("throttle.tarpit_step", "%v is longer than tarpit_max_step (%v): the tar pit's steps double from tarpit_step up to tarpit_max_step", t.TarPitStep, t.TarPitMaxStep)
+	}
+	return t, nil
 }
 
 // ThrottledError refuses an authentication attempt without checking it: a
