@@ -687,7 +687,7 @@ func checkGrafana(t *testing.T, adminURL string) {
 		}
 	}
 	for _, n := range []string{"hellogw_migration_weight", "hellogw_migration_calls_total", "hellogw_migration_call_duration_seconds_bucket",
-		"hellogw_migration_rollbacks_total", "hellogw_requests_total", "hellogw_shadow_total"} {
+		"hellogw_migration_rollbacks_total", "hellogw_migration_report_dropped_minutes_total", "hellogw_requests_total", "hellogw_shadow_total"} {
 		assert.True(t, used[n], "the dashboard shows %s", n)
 	}
 	t.Logf("the dashboard's %d queries use %v", len(exprs), slices.Sorted(maps.Keys(used)))
