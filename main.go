@@ -587,9 +587,29 @@ func (m *Main) service(ctx context.Context, cfg config.Config, binding *wsdl.Bin
 }
 
 // sameUpstream reports whether two backend sections name one service: the
-// same kind, and for an upstream the same URL (a trailing slash aside).
+// same kind, and for an upstream the same URL once both are put in one
+// form (upstreamIdentity).
 func sameUpstream(kind1, url1, kind2, url2 string) bool {
-	return kind1 == kind2 && (kind1 == config.KindLocal || strings.TrimSuffix(url1, "/") == strings.TrimSuffix(url2, "/"))
+	return kind1 == kind2 && (kind1 == config.KindLocal || upstreamIdentity(url1) == upstreamIdentity(url2))
+}
+
+// upstreamIdentity is an upstream URL in one form for comparing: scheme and
+// host in lower case, the scheme's default port written out, the loopback
+// names (localhost, 127.0.0.1, ::1) as one, and the path without a trailing
+// slash. config has checked that the URL parses.
+func upstreamIdentity(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return strings.TrimSuffix(raw, "/")
+	}
+	scheme, host, port := strings.ToLower(u.Scheme), strings.ToLower(u.Hostname()), u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[scheme]
+	}
+	if ip, err := netip.ParseAddr(host); (err == nil && ip.Unmap().IsLoopback()) || host == "localhost" {
+		host = "loopback"
+	}
+	return scheme + "://" + net.JoinHostPort(host, port) + strings.TrimSuffix(u.EscapedPath(), "/") + "?" + u.RawQuery
 }
 
 // backend returns the backend of the given kind (config.KindLocal, KindJSON

@@ -130,3 +130,29 @@ func TestHashSecret(t *testing.T) {
 	assert.Empty(t, out)
 	assert.True(t, strings.HasSuffix(errOut, "hellogw hash-secret: flag provided but not defined: -nope\n"), "the usage, then the mistake:\n%s", errOut)
 }
+
+// A shadow is recognised as one of the split's backends by what its URL
+// names, not by its text.
+func TestSameUpstream(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		same bool
+	}{
+		{"http://127.0.0.1:9002", "http://127.0.0.1:9002/", true},
+		{"http://localhost:9002", "http://127.0.0.1:9002", true},
+		{"http://[::1]:9002/api", "http://LOCALHOST:9002/api/", true},
+		{"HTTP://New.Example", "http://new.example:80", true},
+		{"https://new.example/", "https://new.example:443", true},
+		{"http://new.example/hello", "http://new.example/hello/", true},
+		{"http://127.0.0.1:9002", "http://127.0.0.1:9003", false},
+		{"http://new.example", "https://new.example", false},
+		{"http://new.example/a", "http://new.example/b", false},
+		{"http://new.example/?v=1", "http://new.example/?v=2", false},
+		{"http://10.0.0.1:9002", "http://127.0.0.1:9002", false},
+		{"http://new.example:8080", "http://old.example:8080", false},
+	} {
+		assert.Equal(t, tc.same, sameUpstream("json", tc.a, "json", tc.b), "%s and %s", tc.a, tc.b)
+	}
+	assert.False(t, sameUpstream("json", "http://new.example", "soap", "http://new.example"), "another kind")
+	assert.True(t, sameUpstream("local", "", "local", "http://ignored"), "local is local")
+}
