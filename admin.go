@@ -51,7 +51,7 @@ func adminGuard(tokens func(ctx context.Context, token string) (*oauth.Token, er
 			return crossOriginRefusal
 		}
 		challenge := `Bearer realm="hellogw admin", scope="` + AdminScope + `"`
-		scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		scheme, token := gateway.SplitAuthorization(r.Header.Get("Authorization"))
 		if !strings.EqualFold(scheme, "Bearer") || token == "" {
 			// RFC 6750 §3.1: no credentials, no error code.
 			w.Header().Set("WWW-Authenticate", challenge)
@@ -59,7 +59,7 @@ func adminGuard(tokens func(ctx context.Context, token string) (*oauth.Token, er
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 		defer cancel()
-		rec, err := tokens(ctx, strings.TrimSpace(token))
+		rec, err := tokens(ctx, token)
 		switch {
 		case errors.Is(err, oauth.ErrInvalidToken):
 			w.Header().Set("WWW-Authenticate", challenge+`, error="invalid_token"`)

@@ -261,13 +261,13 @@ func (g *Gateway) authenticateHeaders(c *gin.Context, soap bool) authState {
 		return authState{decided: true, p: Principal{Method: MethodNone}}
 	}
 	if h := c.GetHeader("Authorization"); h != "" {
-		scheme, cred, _ := strings.Cut(h, " ")
+		scheme, cred := SplitAuthorization(h)
 		switch {
 		case strings.EqualFold(scheme, "Bearer"):
-			p, err := g.bearer(c, strings.TrimSpace(cred))
+			p, err := g.bearer(c, cred)
 			return g.decide(c, p, err)
 		case strings.EqualFold(scheme, "Basic"):
-			p, err := g.basic(c, strings.TrimSpace(cred))
+			p, err := g.basic(c, cred)
 			return g.decide(c, p, err)
 		}
 		// Another scheme (Digest, Negotiate…) is no credential we know:
@@ -426,4 +426,12 @@ func (g *Gateway) clientLabels() map[string]bool {
 		}
 	}
 	return ids
+}
+
+// SplitAuthorization returns an Authorization header value's scheme and
+// its credentials, spaces around them trimmed (RFC 9110 §11.6.2). The
+// scheme is to be compared without regard to case (§11.1).
+func SplitAuthorization(h string) (scheme, credentials string) {
+	scheme, credentials, _ = strings.Cut(h, " ")
+	return scheme, strings.TrimSpace(credentials)
 }

@@ -698,3 +698,17 @@ func TestMTLS(t *testing.T) {
 		assert.Equal(t, 401, proxied(t, "127.0.0.3:5000", nil, "Client-Cert", sf(pinned)))
 	})
 }
+
+func TestSplitAuthorization(t *testing.T) {
+	for h, want := range map[string][2]string{
+		"Bearer abc":      {"Bearer", "abc"},
+		"bearer   abc  ":  {"bearer", "abc"},
+		"Basic dXNlcjpw=": {"Basic", "dXNlcjpw="},
+		"Bearer":          {"Bearer", ""},
+		"Bearer   ":       {"Bearer", ""},
+		"":                {"", ""},
+	} {
+		scheme, cred := gateway.SplitAuthorization(h)
+		assert.Equal(t, want, [2]string{scheme, cred}, "%q", h)
+	}
+}
