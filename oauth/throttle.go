@@ -267,10 +267,13 @@ func (a *attempt) succeeded(ctx context.Context) error {
 }
 
 // renewKnown records in the pair record r that its address signed in to its
-// account at now. It is renewed at most once a day, to spare a write per
-// success.
+// account at now. To spare a write per success it is renewed only once
+// less than KnownFor less a slack is left: a day, or half of KnownFor when
+// that is shorter, so that a known_for under a day still keeps an address
+// that signs in within it known.
 func (t *throttle) renewKnown(r *ThrottleRecord, now time.Time) {
-	if r.KnownUntil.Before(now.Add(t.cfg.KnownFor - 24*time.Hour)) {
+	slack := min(24*time.Hour, t.cfg.KnownFor/2)
+	if r.KnownUntil.Before(now.Add(t.cfg.KnownFor - slack)) {
 		r.KnownUntil = now.Add(t.cfg.KnownFor)
 		r.ExpiresAt = later(r.ExpiresAt, r.KnownUntil)
 	}

@@ -168,6 +168,26 @@ func TestThrottleTarPit(t *testing.T) {
 	})
 }
 
+// A known_for shorter than a day keeps an address known while it signs in
+// within that period: its record is renewed often enough.
+func TestThrottleShortKnownFor(t *testing.T) {
+	e := newEnv(t, func(c *oauth.Config) {
+		c.Throttle = oauth.Throttle{KnownFor: time.Hour, TarPitFree: 1, TarPitStep: time.Hour, TarPitMaxStep: time.Hour, MaxWait: time.Second}
+	})
+	const owner = "192.0.2.1"
+	require.Equal(t, http.StatusOK, e.introspectFrom(t, demoBasic, owner).StatusCode)
+	e.clock.Advance(50 * time.Minute)
+	require.Equal(t, http.StatusOK, e.introspectFrom(t, demoBasic, owner).StatusCode, "signed in again within known_for")
+	e.clock.Advance(20 * time.Minute) // 70 minutes after the first sign-in, 20 after the last
+
+	// Guesses from other addresses until the account's tar pit is full.
+	for i := 0; e.introspectFrom(t, demoID+":wrong", "198.51.100."+strconv.Itoa(40+i)).StatusCode != http.StatusTooManyRequests; i++ {
+		require.Less(t, i, 10, "the tar pit never filled")
+	}
+	assert.Equal(t, http.StatusOK, e.introspectFrom(t, demoBasic, owner).StatusCode, "still known: it skips the tar pit")
+	assert.Equal(t, http.StatusTooManyRequests, e.introspectFrom(t, demoBasic, "192.0.2.9").StatusCode, "an address never seen waits in it")
+}
+
 // TestThrottleTarPitPastDeadline: an attempt whose tar-pit slot lies past
 // its context's deadline (the gateway's store timeout, shorter than MaxWait)
 // is refused with 429 at once (RFC 6585 §4), not left to wait until the
