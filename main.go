@@ -594,9 +594,11 @@ func sameUpstream(kind1, url1, kind2, url2 string) bool {
 }
 
 // upstreamIdentity is an upstream URL in one form for comparing: scheme and
-// host in lower case, the scheme's default port written out, the loopback
-// names (localhost, 127.0.0.1, ::1) as one, and the path without a trailing
-// slash. config has checked that the URL parses.
+// host in lower case, the scheme's default port written out, the names of
+// the usual loopback address (localhost, 127.0.0.1, ::1) as one, and the
+// path without a trailing slash. The user information stays: another user
+// may be another service behind one address, and so may another address of
+// 127.0.0.0/8. config has checked that the URL parses.
 func upstreamIdentity(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -606,10 +608,11 @@ func upstreamIdentity(raw string) string {
 	if port == "" {
 		port = map[string]string{"http": "80", "https": "443"}[scheme]
 	}
-	if ip, err := netip.ParseAddr(host); (err == nil && ip.Unmap().IsLoopback()) || host == "localhost" {
-		host = "loopback"
+	switch host {
+	case "localhost", "127.0.0.1", "::1":
+		host = "localhost"
 	}
-	return scheme + "://" + net.JoinHostPort(host, port) + strings.TrimSuffix(u.EscapedPath(), "/") + "?" + u.RawQuery
+	return scheme + "://" + u.User.String() + "@" + net.JoinHostPort(host, port) + strings.TrimSuffix(u.EscapedPath(), "/") + "?" + u.RawQuery
 }
 
 // backend returns the backend of the given kind (config.KindLocal, KindJSON

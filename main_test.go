@@ -150,6 +150,10 @@ func TestSameUpstream(t *testing.T) {
 		{"http://new.example/?v=1", "http://new.example/?v=2", false},
 		{"http://10.0.0.1:9002", "http://127.0.0.1:9002", false},
 		{"http://new.example:8080", "http://old.example:8080", false},
+		{"http://127.0.0.2:9000", "http://127.0.0.1:9000", false},
+		{"http://a:x@new.example/", "http://b:y@new.example/", false},
+		{"http://a:x@new.example/", "http://a:x@NEW.example:80", true},
+		{"http://a@new.example/", "http://new.example/", false},
 	} {
 		assert.Equal(t, tc.same, sameUpstream("json", tc.a, "json", tc.b), "%s and %s", tc.a, tc.b)
 	}
