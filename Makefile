@@ -6,11 +6,18 @@ BIN       := bin/hellogw
 VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 FUZZTIME  ?= 60s
 
+# GOTAGS are the build tags of every Go command make runs (a comma list).
 # nomsgpack leaves gin's MessagePack binding and renderer, and the codec
 # package behind them, out of every binary and test: the gateway never
 # speaks MessagePack, and their tables would be live objects the collector
-# marks in every cycle (README, Performance, "The tail").
-export GOFLAGS := $(strip $(GOFLAGS) -tags=nomsgpack)
+# marks in every cycle (README, Performance, "The tail"). Add tags of your
+# own here (GOTAGS=nomsgpack,mine): the go command keeps only the last
+# -tags of GOFLAGS, so one already in GOFLAGS would be overridden.
+GOTAGS ?= nomsgpack
+ifneq ($(findstring -tags,$(GOFLAGS)),)
+$(warning GOFLAGS' -tags is overridden by -tags=$(GOTAGS): give your tags in GOTAGS)
+endif
+export GOFLAGS := $(strip $(GOFLAGS) -tags=$(GOTAGS))
 
 .PHONY: help build run example test gen lint bench fuzz deps bench-deps
 
