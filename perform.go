@@ -217,8 +217,12 @@ func probe(ctx context.Context, authURL, clientID, redirect string) error {
 	if resp.StatusCode != http.StatusBadRequest {
 		return nil
 	}
+	why := clean(pageHeading(io.LimitReader(resp.Body, 1<<20)))
+	if why == "" { // not the gateway's own page: a proxy's, say
+		why = resp.Status
+	}
 	return fmt.Errorf("the gateway refuses this sign-in outright (%s): it must know -client-id %s, with %s among its redirect URIs; `make run` serves no clients, `make example` serves demo-app",
-		clean(pageHeading(io.LimitReader(resp.Body, 1<<20))), clientID, redirect)
+		why, clientID, redirect)
 }
 
 // pageHeading is the text of an HTML page's first h1, with its title as a
@@ -226,7 +230,9 @@ func probe(ctx context.Context, authURL, clientID, redirect string) error {
 // elements and entities) reads the gateway's own pages well enough for one
 // heading, and keeps golang.org/x/net/html out of the binary: its entity
 // table would be live heap that every garbage collection of a serving
-// gateway marks (README, Performance, "The tail").
+// gateway marks (README, Performance, "The tail"). HTML it cannot read (a
+// script with a "<" in it, stray end tags) gives what was read before, or
+// "": the caller says the status then.
 func pageHeading(r io.Reader) string {
 	d := xml.NewDecoder(r)
 	d.Strict = false

@@ -201,3 +201,16 @@ func TestPageHeading(t *testing.T) {
 		assert.Equal(t, want, pageHeading(strings.NewReader(page)), page)
 	}
 }
+
+// A refusal from a page that is not the gateway's (a proxy's, with a script
+// encoding/xml cannot read) is told by its status.
+func TestProbeForeignPage(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = w.Write([]byte(`<html><head><script>if (a < b) {}</script></head><body><h1>Nope</h1></body></html>`))
+	}))
+	defer srv.Close()
+	err := probe(t.Context(), srv.URL+"/authorize", "demo-app", "http://127.0.0.1:1/callback")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "refuses this sign-in outright (400 Bad Request)")
+}
