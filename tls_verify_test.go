@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/hellogw/hellogw/internal/memo"
 	"github.com/hellogw/hellogw/internal/testpki"
 )
 
@@ -40,7 +41,7 @@ func TestVerifyClientCertRemembers(t *testing.T) {
 
 	require.NoError(t, f.VerifyClientCert(chain))
 	require.Error(t, f.VerifyClientCert(stranger))
-	assert.Len(t, f.current.Load().verified.periods, 1, "the refused chain is not remembered")
+	assert.Equal(t, 1, f.current.Load().verified.Len(), "the refused chain is not remembered")
 
 	// The bundle emptied behind the cache's back: only a remembered
 	// chain can still pass, so this one is not verified again.
@@ -65,7 +66,7 @@ func TestVerifyClientCertRemembers(t *testing.T) {
 		require.NoError(t, os.WriteFile(caFile, testpki.NewCA(t, "another client CA").CertPEM(), 0o600))
 		require.NoError(t, f.reload())
 		assert.Error(t, f.VerifyClientCert(chain), "the old bundle's chain is refused at once")
-		assert.Empty(t, f.current.Load().verified.periods)
+		assert.Zero(t, f.current.Load().verified.Len())
 	})
 }
 
@@ -80,20 +81,18 @@ func TestChainKey(t *testing.T) {
 	assert.Equal(t, chainKey([]*x509.Certificate{a, b}), chainKey([]*x509.Certificate{a, b}))
 }
 
-// verifiedChains holds at most maxVerifiedChains chains.
-func TestVerifiedChainsBounded(t *testing.T) {
-	leaf := testpki.SelfSigned(t, testpki.Options{}).Cert
-	key := func(i int) (k [sha256.Size]byte) {
-		k[0], k[1] = byte(i), byte(i>>8)
-		return k
-	}
-	var v verifiedChains
-	for i := range maxVerifiedChains + 1 {
-		v.add(key(i), []*x509.Certificate{leaf})
-	}
-	assert.Len(t, v.periods, 1, "full: started again")
-	assert.True(t, v.holds(key(maxVerifiedChains), time.Now()))
-	assert.False(t, v.holds(key(0), time.Now()))
+// A path's validity is the overlap of its certificates', in seconds, so a
+// CA valid to the year 9999 is no trouble.
+func TestValidityOf(t *testing.T) {
+	now := time.Now().Truncate(time.Second)
+	ca := testpki.NewCA(t, "forever CA")
+	ca.Cert.NotAfter = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
+	leaf := testpki.SelfSigned(t, testpki.Options{NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour)}).Cert
+	p := validityOf([]*x509.Certificate{leaf, ca.Cert})
+	assert.True(t, p.holds(now))
+	assert.False(t, p.holds(now.Add(-time.Hour-time.Second)), "before the leaf")
+	assert.False(t, p.holds(now.Add(time.Hour)), "the leaf's last second: x509 decides")
+	assert.True(t, validityOf([]*x509.Certificate{ca.Cert}).holds(time.Date(9000, 1, 1, 0, 0, 0, 0, time.UTC)))
 }
 
 // BenchmarkVerifyClientCert is a CA-issued client chain checked the first
@@ -103,11 +102,9 @@ func BenchmarkVerifyClientCert(b *testing.B) {
 	f, _ := clientCAFiles(b, ca)
 	chain := []*x509.Certificate{ca.Issue(b, testpki.Options{}).Cert}
 	b.Run("FirstTime", func(b *testing.B) {
-		v := &f.current.Load().verified
+		loaded := f.current.Load()
 		for b.Loop() {
-			v.mu.Lock()
-			v.periods = nil
-			v.mu.Unlock()
+			loaded.verified = memo.New[[sha256.Size]byte, validity](maxVerifiedChains)
 			if err := f.VerifyClientCert(chain); err != nil {
 				b.Fatal(err)
 			}

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/hellogw/hellogw/internal/memo"
 )
 
 // Who a caller is, and how it proved it: sayhello.require_token and the
@@ -159,10 +161,13 @@ type protection struct {
 	byPrint    map[[32]byte]*legacyClient
 	byDN       []*legacyClient
 	proxies    []netip.Prefix
-	certs      ClientCertVerifier // nil: no certificate is accepted by DN
-	subjects   subjectClients     // the byDN client of each subject seen
+	certs      ClientCertVerifier               // nil: no certificate is accepted by DN
+	subjects   *memo.Map[string, *legacyClient] // clientOfSubject's answers, by subject DER
 	basicRealm bool
 }
+
+// maxSubjects bounds the subjects clientOfSubject remembers.
+const maxSubjects = 4096
 
 type legacyClient struct {
 	LegacyClient
@@ -173,7 +178,8 @@ func newProtection(p *Protection, certs ClientCertVerifier, trustedProxies []str
 	if p.Tokens == nil || p.Clients == nil || p.Nonces == nil {
 		return nil, errors.New("gateway: Protection needs Tokens, Clients and Nonces")
 	}
-	pr := &protection{Protection: *p, certs: certs, clients: map[string]*legacyClient{}, byPrint: map[[32]byte]*legacyClient{}}
+	pr := &protection{Protection: *p, certs: certs, clients: map[string]*legacyClient{}, byPrint: map[[32]byte]*legacyClient{},
+		subjects: memo.New[string, *legacyClient](maxSubjects)}
 	if pr.Scope == "" {
 		pr.Scope = DefaultScope
 	}

@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -108,50 +107,34 @@ func (g *Gateway) certificate(c *gin.Context) (Principal, *Error) {
 		return Principal{ClientID: lc.ID, Scopes: lc.Scopes, Method: MethodMTLS}, nil
 	}
 	if len(g.prot.byDN) > 0 && g.prot.certs.VerifyClientCert(append([]*x509.Certificate{cert}, inter...)) == nil {
-		if lc := g.prot.subjects.match(cert.RawSubject, g.prot.byDN); lc != nil {
+		if lc := g.prot.clientOfSubject(cert.RawSubject); lc != nil {
 			return Principal{ClientID: lc.ID, Scopes: lc.Scopes, Method: MethodMTLS}, nil
 		}
 	}
 	return g.refused(c, "", MethodMTLS, refusedUnknownClient, nil, "the client certificate is not registered to any client")
 }
 
-// subjectClients remembers which client each certificate subject matches,
-// or that it matches none: parsing a subject and comparing it with every
-// configured DN costs ~3.5 µs and 31 allocations, and the answer depends
-// on nothing but the subject's DER bytes and the DNs, which do not change
-// while the gateway runs. Only subjects of chains that verified reach it.
-// Bounded: when full, it starts again empty.
-type subjectClients struct {
-	mu sync.Mutex
-	m  map[string]*legacyClient // by RawSubject; nil: no client
-}
-
-// maxSubjects bounds subjectClients.
-const maxSubjects = 4096
-
-// match returns the first of byDN whose DN matches the subject raw, or nil.
-func (s *subjectClients) match(raw []byte, byDN []*legacyClient) *legacyClient {
-	s.mu.Lock()
-	lc, ok := s.m[string(raw)]
-	s.mu.Unlock()
-	if ok {
+// clientOfSubject returns the first client whose DN matches the subject
+// raw (its DER), or nil. The answer is remembered: parsing a subject and
+// comparing it with every configured DN costs ~3.5 µs and 31 allocations,
+// and the answer depends on nothing but the subject and the DNs, which do
+// not change while the gateway runs. Only subjects of chains that
+// verified reach it.
+func (p *protection) clientOfSubject(raw []byte) *legacyClient {
+	if lc, ok := p.subjects.Get(string(raw)); ok {
 		return lc
 	}
+	var lc *legacyClient
 	var subject pkix.RDNSequence
 	if _, err := asn1.Unmarshal(raw, &subject); err == nil {
-		for _, c := range byDN {
+		for _, c := range p.byDN {
 			if c.dn.Matches(subject) {
 				lc = c
 				break
 			}
 		}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.m == nil || len(s.m) >= maxSubjects {
-		s.m = make(map[string]*legacyClient)
-	}
-	s.m[string(raw)] = lc
+	p.subjects.Put(string(raw), lc)
 	return lc
 }
 
