@@ -180,13 +180,7 @@ func TestRecorder(t *testing.T) {
 			}
 			clk.Add(time.Minute) // a new minute, a new allowance
 			rec.ObserveCall(callCtx("json", "", "", "192.0.2.4"), migrate.SideCurrent, time.Millisecond, nil)
-			require.NoError(t, rec.Flush(ctx))
-			clients, _, err := rec.Clients(ctx, t0, 1000)
-			require.NoError(t, err)
-			got := map[string]int64{}
-			for _, c := range clients {
-				got[c.Client] = c.Wires["json"]
-			}
+			got := jsonCallsByClient(t, rec)
 			assert.Equal(t, map[string]int64{"addr:192.0.2.1": 2, "addr:192.0.2.2": 1, migrate.OtherCallers: 2, "addr:192.0.2.4": 1}, got)
 		}},
 		{"DistinctCallersAreBoundedOverTheRetention", func(t *testing.T, open database) {
@@ -203,21 +197,15 @@ func TestRecorder(t *testing.T) {
 				call("192.0.2.0") // known: kept apart, every minute
 				clk.Add(time.Minute)
 			}
-			require.NoError(t, rec.Flush(ctx))
-			clients, _, err := rec.Clients(ctx, t0, 1000)
-			require.NoError(t, err)
-			got := map[string]int64{}
-			for _, c := range clients {
-				got[c.Client] = c.Wires["json"]
-			}
+			got := jsonCallsByClient(t, rec)
 			assert.Equal(t, map[string]int64{"addr:192.0.2.0": 6, "addr:192.0.2.1": 1, migrate.OtherCallers: 3}, got)
 
 			clk.Add(time.Hour) // all five minutes past the retention
-			_, err = rec.Sweep(ctx)
+			_, err := rec.Sweep(ctx)
 			require.NoError(t, err)
 			call("192.0.2.9")
 			require.NoError(t, rec.Flush(ctx))
-			clients, _, err = rec.Clients(ctx, clk.Now().Add(-time.Minute), 1000)
+			clients, _, err := rec.Clients(ctx, clk.Now().Add(-time.Minute), 1000)
 			require.NoError(t, err)
 			require.Len(t, clients, 1)
 			assert.Equal(t, "addr:192.0.2.9", clients[0].Client, "the callers past the retention are forgotten: room again")
@@ -431,4 +419,17 @@ func TestRecorderRun(t *testing.T) {
 		stop()
 		assert.Equal(t, int64(2), calls(), "the last flush, when Run ends")
 	})
+}
+
+// jsonCallsByClient flushes rec and returns its JSON calls since t0 by client.
+func jsonCallsByClient(t *testing.T, rec *migrate.Recorder) map[string]int64 {
+	t.Helper()
+	require.NoError(t, rec.Flush(t.Context()))
+	clients, _, err := rec.Clients(t.Context(), t0, 1000)
+	require.NoError(t, err)
+	got := map[string]int64{}
+	for _, c := range clients {
+		got[c.Client] = c.Wires["json"]
+	}
+	return got
 }
